@@ -1,0 +1,2 @@
+//! The `rulesim` command.
+fn main() {}

@@ -1,0 +1,250 @@
+//! The anchored-name index: every exact and leading-dot name of a policy in
+//! one finite-state transducer.
+//!
+//! A key is the byte-reversed `"." + name`, lower-cased, so `.example.com`
+//! and `example.com` both become `moc.elpmaxe.`. Walking the reversed
+//! `"." + observed` name from the root then passes through every key that is
+//! a suffix of the observed name *at a label boundary* (every key ends with
+//! the dot), in a single pass whose cost is the length of the name, not the
+//! size of the list. This is Suricata's `dotprefix; content:".D"; endswith;`
+//! turned into a prefix walk (ANCHORS.md §B.6). A key reached before the walk
+//! ends matches leading-dot entries only; a key reached at the very end also
+//! matches exact entries.
+//!
+//! Each key's output is a [`Posting`]: who wrote the name (a domain list and
+//! the entry's index, or a single hand-written rule) and whether it was exact
+//! or leading-dot. Most keys have one posting, stored inline in the fst's
+//! 64-bit output; the rest point into an overflow table.
+
+use fst::raw::{Builder, Fst, Output};
+
+/// Whether an indexed name matches only itself or also its subdomains.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Anchor {
+    /// The name itself only.
+    Exact,
+    /// The name and every subdomain.
+    Suffix,
+}
+
+/// Who put a name into the index.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Posting {
+    /// A family of rules: a domain list, or one hand-written rule.
+    pub family: u32,
+    /// Entry index within the family (0 for a single rule).
+    pub entry: u32,
+    /// Exact or leading-dot.
+    pub anchor: Anchor,
+}
+
+const OVERFLOW: u64 = 1 << 63;
+const SUFFIX: u64 = 1 << 62;
+const FAMILY_BITS: u32 = 30;
+/// The largest family number the inline encoding holds.
+pub const MAX_FAMILY: u32 = (1 << FAMILY_BITS) - 1;
+
+impl Posting {
+    fn encode(self) -> u64 {
+        let anchor = if self.anchor == Anchor::Suffix { SUFFIX } else { 0 };
+        anchor | (u64::from(self.family) << 32) | u64::from(self.entry)
+    }
+
+    fn decode(value: u64) -> Posting {
+        Posting {
+            family: ((value >> 32) as u32) & MAX_FAMILY,
+            entry: value as u32,
+            anchor: if value & SUFFIX != 0 { Anchor::Suffix } else { Anchor::Exact },
+        }
+    }
+}
+
+/// Collects names, then builds a [`NameIndex`].
+#[derive(Debug, Default)]
+pub struct NameIndexBuilder {
+    keys: Vec<u8>,
+    entries: Vec<(u32, u32, Posting)>,
+}
+
+impl NameIndexBuilder {
+    /// An empty builder.
+    pub fn new() -> NameIndexBuilder {
+        NameIndexBuilder::default()
+    }
+
+    /// Adds `name` (without leading dot; any case) for `posting`.
+    pub fn insert(&mut self, name: &[u8], posting: Posting) {
+        let start = self.keys.len() as u32;
+        push_key(&mut self.keys, name);
+        let len = self.keys.len() as u32 - start;
+        self.entries.push((start, len, posting));
+    }
+
+    /// Builds the index.
+    pub fn build(mut self) -> NameIndex {
+        let keys = std::mem::take(&mut self.keys);
+        let key = |&(start, len, _): &(u32, u32, Posting)| &keys[start as usize..(start + len) as usize];
+        self.entries.sort_by(|a, b| key(a).cmp(key(b)).then(a.2.family.cmp(&b.2.family)).then(a.2.entry.cmp(&b.2.entry)));
+
+        let mut builder = Builder::memory();
+        let mut overflow: Vec<Posting> = Vec::new();
+        let mut i = 0;
+        while i < self.entries.len() {
+            let k = key(&self.entries[i]);
+            let mut j = i + 1;
+            while j < self.entries.len() && key(&self.entries[j]) == k {
+                j += 1;
+            }
+            let value = if j - i == 1 {
+                self.entries[i].2.encode()
+            } else {
+                let start = overflow.len() as u64;
+                overflow.extend(self.entries[i..j].iter().map(|e| e.2));
+                OVERFLOW | (start << 16) | (j - i).min(0xffff) as u64
+            };
+            // Keys are sorted and unique here, so insertion cannot fail.
+            let _ = builder.insert(k, value);
+            i = j;
+        }
+        let bytes = builder.into_inner().unwrap_or_default();
+        let fst = Fst::new(bytes).unwrap_or_else(|_| empty_fst());
+        NameIndex { fst, overflow }
+    }
+}
+
+fn empty_fst() -> Fst<Vec<u8>> {
+    let builder = Builder::memory();
+    let bytes = builder.into_inner().unwrap_or_default();
+    Fst::new(bytes).unwrap_or_else(|_| unreachable!("an empty fst is valid"))
+}
+
+/// Appends the key of `name`: reversed `"." + name`, ASCII lower case.
+fn push_key(out: &mut Vec<u8>, name: &[u8]) {
+    out.extend(name.iter().rev().map(u8::to_ascii_lowercase));
+    out.push(b'.');
+}
+
+/// The compiled index (see the module docs).
+#[derive(Clone)]
+pub struct NameIndex {
+    fst: Fst<Vec<u8>>,
+    overflow: Vec<Posting>,
+}
+
+impl std::fmt::Debug for NameIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NameIndex").field("keys", &self.fst.len()).field("bytes", &self.memory_usage()).finish()
+    }
+}
+
+/// Names longer than this are walked from a heap buffer.
+const STACK_KEY: usize = 256;
+
+impl NameIndex {
+    /// Calls `found` with every posting whose name matches `observed`
+    /// (compared ASCII-case-insensitively), shortest name first.
+    pub fn lookup(&self, observed: &[u8], mut found: impl FnMut(Posting)) {
+        let mut stack = [0u8; STACK_KEY];
+        let heap;
+        let key: &[u8] = if observed.len() < STACK_KEY {
+            for (slot, b) in stack.iter_mut().zip(observed.iter().rev()) {
+                *slot = b.to_ascii_lowercase();
+            }
+            stack[observed.len()] = b'.';
+            &stack[..=observed.len()]
+        } else {
+            let mut v = Vec::with_capacity(observed.len() + 1);
+            push_key(&mut v, observed);
+            heap = v;
+            &heap
+        };
+        let fst = &self.fst;
+        let mut node = fst.root();
+        let mut out = Output::zero();
+        for (i, &byte) in key.iter().enumerate() {
+            let Some(t) = node.find_input(byte) else { return };
+            let transition = node.transition(t);
+            out = out.cat(transition.out);
+            node = fst.node(transition.addr);
+            if node.is_final() {
+                let whole = i + 1 == key.len();
+                self.emit(out.cat(node.final_output()).value(), whole, &mut found);
+            }
+        }
+    }
+
+    fn emit(&self, value: u64, whole: bool, found: &mut impl FnMut(Posting)) {
+        let mut report = |p: Posting| {
+            if whole || p.anchor == Anchor::Suffix {
+                found(p);
+            }
+        };
+        if value & OVERFLOW == 0 {
+            report(Posting::decode(value));
+        } else {
+            let start = ((value & !OVERFLOW) >> 16) as usize;
+            let len = (value & 0xffff) as usize;
+            self.overflow.get(start..start + len).unwrap_or(&[]).iter().copied().for_each(report);
+        }
+    }
+
+    /// How many distinct names the index holds.
+    pub fn len(&self) -> usize {
+        self.fst.len()
+    }
+
+    /// Whether the index is empty.
+    pub fn is_empty(&self) -> bool {
+        self.fst.len() == 0
+    }
+
+    /// Heap bytes used by the index.
+    pub fn memory_usage(&self) -> usize {
+        self.fst.as_bytes().len() + self.overflow.len() * std::mem::size_of::<Posting>()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(family: u32, entry: u32, anchor: Anchor) -> Posting {
+        Posting { family, entry, anchor }
+    }
+
+    fn find(index: &NameIndex, name: &str) -> Vec<Posting> {
+        let mut out = Vec::new();
+        index.lookup(name.as_bytes(), |x| out.push(x));
+        out
+    }
+
+    #[test]
+    fn walks_find_label_boundary_suffixes() {
+        let mut b = NameIndexBuilder::new();
+        b.insert(b"example.com", p(0, 0, Anchor::Suffix));
+        b.insert(b"example.com", p(1, 7, Anchor::Exact));
+        b.insert(b"www.example.com", p(2, 0, Anchor::Exact));
+        b.insert(b"Other.NET", p(3, 1, Anchor::Suffix));
+        let index = b.build();
+        assert_eq!(index.len(), 3);
+
+        assert_eq!(find(&index, "example.com"), [p(0, 0, Anchor::Suffix), p(1, 7, Anchor::Exact)]);
+        assert_eq!(find(&index, "EXAMPLE.Com"), [p(0, 0, Anchor::Suffix), p(1, 7, Anchor::Exact)]);
+        assert_eq!(find(&index, "www.example.com"), [p(0, 0, Anchor::Suffix), p(2, 0, Anchor::Exact)]);
+        assert_eq!(find(&index, "a.b.www.example.com"), [p(0, 0, Anchor::Suffix)]);
+        assert_eq!(find(&index, "badexample.com"), []);
+        assert_eq!(find(&index, "example.com.evil.net"), []);
+        assert_eq!(find(&index, "example.com."), []);
+        assert_eq!(find(&index, "x.other.net"), [p(3, 1, Anchor::Suffix)]);
+        assert_eq!(find(&index, ""), []);
+        let long = format!("{}.example.com", "a".repeat(400));
+        assert_eq!(find(&index, &long), [p(0, 0, Anchor::Suffix)]);
+    }
+
+    #[test]
+    fn empty_index_finds_nothing() {
+        let index = NameIndexBuilder::new().build();
+        assert!(index.is_empty());
+        assert_eq!(find(&index, "example.com"), []);
+    }
+}
