@@ -1,0 +1,710 @@
+//! Flow table, TCP state, stream reassembly and app-layer dispatch.
+//!
+//! Flows are keyed on the 5-tuple with the endpoints sorted, and remember
+//! which side is the client. TCP state follows what Suricata uses for
+//! `flow:established`: SYN, SYN-ACK and the final ACK are not established;
+//! the packet after the final ACK is. A flow picked up midstream is
+//! established from its second packet. UDP is established once both
+//! directions have been seen.
+//!
+//! Each TCP direction is reassembled in sequence order (retransmissions
+//! trimmed, out-of-order segments held) up to a depth, and handed to the
+//! app-layer parser the flow was recognised as. Once the parser has what it
+//! needs (a TLS flow after its ClientHello flight, say) reassembly stops,
+//! which keeps the per-packet cost low.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::net::{IpAddr, SocketAddr};
+
+use crate::capture::{RawPacket, Timestamp};
+use crate::decode::{self, IpPacket, L4, TcpFlags, TcpHeader};
+use crate::dns;
+use crate::event::*;
+use crate::http::{self, HttpClientStream};
+use crate::quic::{self, QuicClient};
+use crate::stats::{Config, Stats};
+use crate::tls::{StreamState, TlsClientStream};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+struct FlowKey {
+    proto: u8,
+    a: SocketAddr,
+    b: SocketAddr,
+}
+
+impl FlowKey {
+    fn new(proto: u8, x: SocketAddr, y: SocketAddr) -> Self {
+        if x <= y { FlowKey { proto, a: x, b: y } } else { FlowKey { proto, a: y, b: x } }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    None,
+    SynSent,
+    SynRecv,
+    Established,
+    Closed,
+}
+
+/// One reassembled TCP direction.
+#[derive(Debug, Default)]
+struct Stream {
+    base: Option<u32>,
+    next: u64,
+    buf: Vec<u8>,
+    ooo: BTreeMap<u64, Vec<u8>>,
+    ooo_bytes: usize,
+    segments: u32,
+    buf_first_segment: u32,
+    saw_out_of_order: bool,
+    want: bool,
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+struct AddResult {
+    appended: bool,
+    retransmission: bool,
+    out_of_order: bool,
+}
+
+impl Stream {
+    fn add(&mut self, seq: u32, data: &[u8], cfg: &Config, stats: &mut Stats) -> AddResult {
+        let mut r = AddResult::default();
+        if data.is_empty() || !self.want {
+            return r;
+        }
+        let base = *self.base.get_or_insert(seq);
+        let start = i64::from(seq.wrapping_sub(base) as i32);
+        let end = start + data.len() as i64;
+        let next = self.next as i64;
+        if end <= next {
+            stats.tcp_retransmissions += 1;
+            r.retransmission = true;
+            return r;
+        }
+        if start > next {
+            r.out_of_order = true;
+            self.saw_out_of_order = true;
+            stats.tcp_out_of_order += 1;
+            if self.ooo_bytes + data.len() <= cfg.max_out_of_order {
+                self.ooo_bytes += data.len();
+                self.ooo.insert(start as u64, data.to_vec());
+            } else {
+                stats.tcp_out_of_order_dropped += 1;
+            }
+            return r;
+        }
+        self.append(&data[(next - start) as usize..], cfg, stats);
+        r.appended = true;
+        while let Some((&off, _)) = self.ooo.first_key_value() {
+            if off > self.next {
+                break;
+            }
+            let Some((off, seg)) = self.ooo.pop_first() else { break };
+            self.ooo_bytes -= seg.len();
+            let skip = (self.next - off) as usize;
+            if let Some(tail) = seg.get(skip..).filter(|t| !t.is_empty()) {
+                self.append(tail, cfg, stats);
+            }
+        }
+        r
+    }
+
+    fn append(&mut self, data: &[u8], cfg: &Config, stats: &mut Stats) {
+        self.segments += 1;
+        if self.buf.is_empty() {
+            self.buf_first_segment = self.segments;
+        }
+        let room = cfg.reassembly_depth.saturating_sub(self.next) as usize;
+        let take = data.len().min(room);
+        self.buf.extend_from_slice(&data[..take]);
+        self.next += data.len() as u64;
+        if take < data.len() {
+            stats.tcp_depth_reached += 1;
+            self.want = false;
+        }
+    }
+
+    fn consume(&mut self, n: usize) {
+        if n == 0 {
+            return;
+        }
+        self.buf.drain(..n.min(self.buf.len()));
+        if !self.buf.is_empty() {
+            self.buf_first_segment = self.segments;
+        }
+    }
+
+    fn stop(&mut self) {
+        self.want = false;
+        self.buf = Vec::new();
+        self.ooo.clear();
+        self.ooo_bytes = 0;
+    }
+}
+
+#[derive(Debug)]
+enum App {
+    Unknown,
+    Tls(TlsClientStream),
+    Http(HttpClientStream),
+    Dns,
+    Quic(Box<QuicClient>),
+    Other,
+}
+
+#[derive(Debug)]
+struct Flow {
+    id: FlowId,
+    tuple: FlowTuple,
+    last_ts: Timestamp,
+    last_packet: u64,
+    packets: u64,
+    seen: [bool; 2],
+    phase: Phase,
+    client_isn: Option<u32>,
+    fin: [bool; 2],
+    rst: bool,
+    streams: [Stream; 2],
+    app: App,
+    established_sent: bool,
+    hellos: u32,
+}
+
+fn dir_index(d: Direction) -> usize {
+    match d {
+        Direction::ToServer => 0,
+        Direction::ToClient => 1,
+    }
+}
+
+/// The decoding engine behind [`crate::Decoder`]: everything except the
+/// file reader.
+#[derive(Debug, Default)]
+pub(crate) struct Engine {
+    cfg: Config,
+    flows: HashMap<FlowKey, Flow>,
+    next_id: u64,
+    pub(crate) stats: Stats,
+    pub(crate) pending: VecDeque<Event>,
+    next_sweep: u64,
+}
+
+struct PacketCtx {
+    number: u64,
+    ts: Timestamp,
+}
+
+impl Engine {
+    pub(crate) fn new(cfg: Config) -> Self {
+        Engine { cfg, ..Engine::default() }
+    }
+
+    /// Decodes one packet record and queues its events.
+    pub(crate) fn process(&mut self, raw: &RawPacket<'_>) {
+        let pctx = PacketCtx { number: raw.number, ts: raw.ts };
+        if raw.ts.secs() >= self.next_sweep {
+            self.sweep(raw.ts);
+            self.next_sweep = raw.ts.secs() + 1;
+        }
+        let mut ev = PacketEvent {
+            number: raw.number,
+            ts: raw.ts,
+            wire_len: raw.orig_len,
+            addrs: None,
+            ip_proto: None,
+            flow: None,
+            direction: None,
+            tcp: None,
+            payload_len: 0,
+            established: false,
+            completed: AppEvents::default(),
+            fragment: false,
+            tunnels: 0,
+            skipped: None,
+        };
+        match decode::decode(raw.linktype, raw.data) {
+            Err(skip) => {
+                let s = &mut self.stats;
+                match skip {
+                    decode::Skip::UnsupportedLinkType => s.unsupported_link_type += 1,
+                    decode::Skip::NotIp => s.not_ip += 1,
+                    decode::Skip::Truncated => s.truncated += 1,
+                    decode::Skip::Malformed => s.malformed += 1,
+                }
+                ev.skipped = Some(skip.into());
+            }
+            Ok(ip) => self.ip_packet(&pctx, &ip, &mut ev),
+        }
+        self.pending.push_back(Event::Packet(ev));
+    }
+
+    fn ip_packet(&mut self, pctx: &PacketCtx, ip: &IpPacket<'_>, ev: &mut PacketEvent) {
+        self.stats.ip_packets += 1;
+        ev.addrs = Some((ip.src, ip.dst));
+        ev.fragment = ip.fragment;
+        ev.tunnels = ip.tunnels;
+        if ip.fragment {
+            self.stats.fragments += 1;
+        }
+        if ip.tunnels > 0 {
+            self.stats.tunnelled += 1;
+        }
+        if ip.truncated {
+            self.stats.ip_truncated += 1;
+        }
+        match ip.l4 {
+            L4::Tcp { hdr, payload } => {
+                ev.ip_proto = Some(6);
+                ev.payload_len = payload.len() as u32;
+                self.tcp_packet(pctx, ip.src, ip.dst, hdr, payload, ev);
+            }
+            L4::Udp { sport, dport, payload } => {
+                ev.ip_proto = Some(17);
+                ev.payload_len = payload.len() as u32;
+                let src = SocketAddr::new(ip.src, sport);
+                let dst = SocketAddr::new(ip.dst, dport);
+                self.udp_packet(pctx, src, dst, payload, ev);
+            }
+            L4::Icmp { .. } => {
+                ev.ip_proto = Some(if ip.src.is_ipv4() { 1 } else { 58 });
+                self.stats.icmp += 1;
+            }
+            L4::Fragment => {}
+            L4::Other(p) => {
+                ev.ip_proto = Some(p);
+                self.stats.other_ip_protocol += 1;
+            }
+        }
+    }
+
+    fn sweep(&mut self, now: Timestamp) {
+        let (tcp_idle, udp_idle) = (self.cfg.tcp_idle_secs, self.cfg.udp_idle_secs);
+        let mut expired: Vec<(FlowId, FlowKey)> = self
+            .flows
+            .iter()
+            .filter(|(_, f)| {
+                let idle = match f.tuple.transport {
+                    Transport::Tcp if f.phase == Phase::Closed => tcp_idle.min(60),
+                    Transport::Tcp => tcp_idle,
+                    Transport::Udp => udp_idle,
+                };
+                now.secs().saturating_sub(f.last_ts.secs()) > idle
+            })
+            .map(|(k, f)| (f.id, *k))
+            .collect();
+        expired.sort_unstable();
+        for (_, key) in expired {
+            self.stats.flows_timed_out += 1;
+            self.close(key, CloseReason::IdleTimeout);
+        }
+    }
+
+    fn close(&mut self, key: FlowKey, reason: CloseReason) {
+        if let Some(f) = self.flows.remove(&key) {
+            self.pending.push_back(Event::FlowClosed(FlowClosed {
+                flow: f.id,
+                tuple: f.tuple,
+                reason,
+                last_packet: f.last_packet,
+                packets: f.packets,
+                fin: f.fin[0] && f.fin[1],
+                rst: f.rst,
+            }));
+        }
+    }
+
+    /// Closes every flow (end of capture), in flow order.
+    pub(crate) fn finish(&mut self) {
+        let mut all: Vec<(FlowId, FlowKey)> = self.flows.iter().map(|(k, f)| (f.id, *k)).collect();
+        all.sort_unstable();
+        for (_, key) in all {
+            self.close(key, CloseReason::EndOfCapture);
+        }
+    }
+
+    /// Finds or creates the flow; `client_is_src` decides roles for a new
+    /// flow. Returns the key and whether the flow is new.
+    fn lookup(
+        &mut self,
+        pctx: &PacketCtx,
+        key: FlowKey,
+        transport: Transport,
+        src: SocketAddr,
+        dst: SocketAddr,
+        client_is_src: bool,
+    ) -> bool {
+        if self.flows.contains_key(&key) {
+            return false;
+        }
+        if self.flows.len() >= self.cfg.max_flows {
+            let victim = self.flows.iter().min_by_key(|(_, f)| (f.last_ts, f.id)).map(|(k, _)| *k);
+            if let Some(v) = victim {
+                self.stats.flows_evicted += 1;
+                self.close(v, CloseReason::TableFull);
+            }
+        }
+        let (client, server) = if client_is_src { (src, dst) } else { (dst, src) };
+        let id = FlowId(self.next_id);
+        self.next_id += 1;
+        self.stats.flows += 1;
+        let tuple = FlowTuple { transport, client, server };
+        let dns_port = is_dns_port(client.port()) || is_dns_port(server.port());
+        let mut streams = [Stream::default(), Stream::default()];
+        streams[0].want = transport == Transport::Tcp;
+        streams[1].want = transport == Transport::Tcp && dns_port;
+        self.flows.insert(
+            key,
+            Flow {
+                id,
+                tuple,
+                last_ts: pctx.ts,
+                last_packet: pctx.number,
+                packets: 0,
+                seen: [false; 2],
+                phase: Phase::None,
+                client_isn: None,
+                fin: [false; 2],
+                rst: false,
+                streams,
+                app: if transport == Transport::Tcp && dns_port { App::Dns } else { App::Unknown },
+                established_sent: false,
+                hellos: 0,
+            },
+        );
+        true
+    }
+
+    fn tcp_packet(
+        &mut self,
+        pctx: &PacketCtx,
+        src_ip: IpAddr,
+        dst_ip: IpAddr,
+        hdr: TcpHeader,
+        payload: &[u8],
+        ev: &mut PacketEvent,
+    ) {
+        let src = SocketAddr::new(src_ip, hdr.sport);
+        let dst = SocketAddr::new(dst_ip, hdr.dport);
+        let key = FlowKey::new(6, src, dst);
+        let flags = hdr.flags;
+        let is_syn = flags.has(TcpFlags::SYN) && !flags.has(TcpFlags::ACK);
+        // A new SYN on a finished connection starts a new flow.
+        if is_syn
+            && let Some(f) = self.flows.get(&key)
+            && f.tuple.client == src
+            && (f.phase == Phase::Closed
+                || (f.phase == Phase::Established && f.client_isn != Some(hdr.seq)))
+        {
+            self.close(key, CloseReason::Reused);
+        }
+        let client_is_src = if flags.has(TcpFlags::SYN) {
+            !flags.has(TcpFlags::ACK)
+        } else {
+            // Midstream: the side on the lower (service) port is the server.
+            hdr.dport < hdr.sport
+        };
+        let new = self.lookup(pctx, key, Transport::Tcp, src, dst, client_is_src);
+        let cfg = self.cfg.clone();
+        let Some(f) = self.flows.get_mut(&key) else { return };
+        let dir = if f.tuple.client == src { Direction::ToServer } else { Direction::ToClient };
+        let d = dir_index(dir);
+        let mut midstream = false;
+        if new {
+            if !flags.has(TcpFlags::SYN) {
+                midstream = true;
+                self.stats.tcp_midstream += 1;
+            }
+            self.pending.push_back(Event::FlowOpened {
+                flow: f.id,
+                packet: pctx.number,
+                ts: pctx.ts,
+                tuple: f.tuple,
+                midstream,
+            });
+        }
+        let established = matches!(f.phase, Phase::Established);
+        f.packets += 1;
+        f.last_ts = pctx.ts;
+        f.last_packet = pctx.number;
+        f.seen[d] = true;
+
+        // Handshake and teardown.
+        let mut data_seq = hdr.seq;
+        if flags.has(TcpFlags::SYN) {
+            data_seq = hdr.seq.wrapping_add(1);
+            let s = &mut f.streams[d];
+            if dir == Direction::ToServer && !flags.has(TcpFlags::ACK) {
+                if f.client_isn != Some(hdr.seq) {
+                    f.client_isn = Some(hdr.seq);
+                    s.base = Some(data_seq);
+                    s.next = 0;
+                }
+                if f.phase == Phase::None {
+                    f.phase = Phase::SynSent;
+                }
+            } else if dir == Direction::ToClient && flags.has(TcpFlags::ACK) {
+                s.base = Some(data_seq);
+                s.next = 0;
+                if matches!(f.phase, Phase::None | Phase::SynSent) {
+                    f.phase = Phase::SynRecv;
+                }
+            }
+        } else if flags.has(TcpFlags::ACK)
+            && dir == Direction::ToServer
+            && f.phase == Phase::SynRecv
+        {
+            f.phase = Phase::Established;
+        } else if f.phase == Phase::None && !flags.has(TcpFlags::RST) {
+            // Picked up midstream: established from the next packet.
+            f.phase = Phase::Established;
+        }
+        if flags.has(TcpFlags::RST) {
+            f.rst = true;
+            f.phase = Phase::Closed;
+        }
+        if flags.has(TcpFlags::FIN) {
+            f.fin[d] = true;
+            if f.fin[0] && f.fin[1] {
+                f.phase = Phase::Closed;
+            }
+        }
+
+        // Reassembly and app layer.
+        let add = f.streams[d].add(data_seq, payload, &cfg, &mut self.stats);
+        ev.tcp = Some(TcpInfo {
+            flags,
+            seq: hdr.seq,
+            ack: hdr.ack,
+            retransmission: add.retransmission,
+            out_of_order: add.out_of_order,
+        });
+        ev.flow = Some(f.id);
+        ev.direction = Some(dir);
+        ev.established = established;
+        if established && !f.established_sent {
+            f.established_sent = true;
+            self.pending.push_back(Event::FlowEstablished {
+                flow: f.id,
+                packet: pctx.number,
+                ts: pctx.ts,
+            });
+        }
+        if add.appended {
+            let actx = AppContext { flow: f.id, packet: pctx.number, ts: pctx.ts, direction: dir };
+            ev.completed = tcp_app(f, d, actx, &mut self.stats, &mut self.pending);
+        }
+    }
+
+    fn udp_packet(
+        &mut self,
+        pctx: &PacketCtx,
+        src: SocketAddr,
+        dst: SocketAddr,
+        payload: &[u8],
+        ev: &mut PacketEvent,
+    ) {
+        let key = FlowKey::new(17, src, dst);
+        let new = self.lookup(pctx, key, Transport::Udp, src, dst, true);
+        let Some(f) = self.flows.get_mut(&key) else { return };
+        if new {
+            self.pending.push_back(Event::FlowOpened {
+                flow: f.id,
+                packet: pctx.number,
+                ts: pctx.ts,
+                tuple: f.tuple,
+                midstream: false,
+            });
+        }
+        let dir = if f.tuple.client == src { Direction::ToServer } else { Direction::ToClient };
+        let d = dir_index(dir);
+        f.packets += 1;
+        f.last_ts = pctx.ts;
+        f.last_packet = pctx.number;
+        f.seen[d] = true;
+        let established = f.seen[0] && f.seen[1];
+        ev.flow = Some(f.id);
+        ev.direction = Some(dir);
+        ev.established = established;
+        if established && !f.established_sent {
+            f.established_sent = true;
+            self.pending.push_back(Event::FlowEstablished {
+                flow: f.id,
+                packet: pctx.number,
+                ts: pctx.ts,
+            });
+        }
+        let actx = AppContext { flow: f.id, packet: pctx.number, ts: pctx.ts, direction: dir };
+        if matches!(f.app, App::Unknown) {
+            if is_dns_port(src.port()) || is_dns_port(dst.port()) {
+                f.app = App::Dns;
+            } else if dir == Direction::ToServer && looks_like_quic(payload) {
+                f.app = App::Quic(Box::default());
+            } else if dir == Direction::ToServer && !payload.is_empty() {
+                f.app = App::Other;
+            }
+        }
+        match &mut f.app {
+            App::Dns => {
+                ev.completed =
+                    dns_message(payload, actx, Transport::Udp, &mut self.stats, &mut self.pending);
+            }
+            App::Quic(q) if dir == Direction::ToServer && !q.done() => {
+                let (feed, hello) = q.feed(payload);
+                self.stats.quic_undecryptable += u64::from(feed.failed);
+                if q.done() && q.malformed() {
+                    self.stats.quic_malformed += 1;
+                }
+                if let Some(h) = hello {
+                    ev.completed = AppEvents(AppEvents::QUIC_CLIENT_HELLO);
+                    let ja4 = h.hello.ja4(true);
+                    self.pending.push_back(Event::QuicClientHello(HelloEvent {
+                        ctx: actx,
+                        index: 0,
+                        hello: h.hello,
+                        records: 0,
+                        segments: h.initial_packets,
+                        crypto_frames: h.crypto_frames,
+                        quic_version: Some(h.version),
+                        out_of_order: false,
+                        ja4,
+                    }));
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn is_dns_port(p: u16) -> bool {
+    matches!(p, 53 | 5353 | 5355)
+}
+
+fn looks_like_quic(p: &[u8]) -> bool {
+    match quic::long_headers(p).first() {
+        Some(h) => h.version != 0,
+        None => false,
+    }
+}
+
+fn dns_message(
+    msg: &[u8],
+    actx: AppContext,
+    transport: Transport,
+    stats: &mut Stats,
+    pending: &mut VecDeque<Event>,
+) -> AppEvents {
+    let Some(m) = dns::parse_message(msg) else {
+        stats.dns_malformed += 1;
+        return AppEvents::default();
+    };
+    if m.partial {
+        stats.dns_partial += 1;
+    }
+    let response = m.response;
+    let e = DnsEvent { ctx: actx, transport, message: m };
+    if response {
+        pending.push_back(Event::DnsAnswer(e));
+        AppEvents(AppEvents::DNS_ANSWER)
+    } else {
+        pending.push_back(Event::DnsQuery(e));
+        AppEvents(AppEvents::DNS_QUERY)
+    }
+}
+
+/// Runs the app-layer parser on direction `d` of a TCP flow after new
+/// bytes were appended.
+fn tcp_app(
+    f: &mut Flow,
+    d: usize,
+    actx: AppContext,
+    stats: &mut Stats,
+    pending: &mut VecDeque<Event>,
+) -> AppEvents {
+    let mut done = AppEvents::default();
+    if matches!(f.app, App::Unknown) {
+        if d != 0 {
+            // Server speaks first: not something this crate inspects.
+            return done;
+        }
+        let buf = f.streams[0].buf.as_slice();
+        let tls = match buf {
+            [0x16, 0x03, ..] => Some(true),
+            [0x16] => None,
+            _ => Some(false),
+        };
+        f.app = match (tls, http::looks_like_request(buf)) {
+            (Some(true), _) => App::Tls(TlsClientStream::new()),
+            (_, Some(true)) => App::Http(HttpClientStream::new()),
+            (None, _) | (_, None) => return done,
+            _ => App::Other,
+        };
+    }
+    let stream = &mut f.streams[d];
+    let first_segment = stream.buf_first_segment;
+    let segments = stream.segments.saturating_sub(first_segment) + 1;
+    match &mut f.app {
+        App::Tls(t) => {
+            let mut out = Vec::new();
+            let (used, state) = t.feed(&stream.buf, &mut out);
+            stream.consume(used);
+            for h in out {
+                done.0 |= AppEvents::CLIENT_HELLO;
+                let ja4 = h.hello.ja4(false);
+                pending.push_back(Event::ClientHello(HelloEvent {
+                    ctx: actx,
+                    index: f.hellos,
+                    hello: h.hello,
+                    records: h.records,
+                    segments,
+                    crypto_frames: 0,
+                    quic_version: None,
+                    out_of_order: stream.saw_out_of_order,
+                    ja4,
+                }));
+                f.hellos += 1;
+            }
+            match state {
+                StreamState::Reading => {}
+                StreamState::Malformed => {
+                    stats.tls_malformed += 1;
+                    stream.stop();
+                }
+                _ => stream.stop(),
+            }
+        }
+        App::Http(h) => {
+            let mut out = Vec::new();
+            let first_index = h.requests();
+            let used = h.feed(&stream.buf, &mut out);
+            stream.consume(used);
+            for (i, request) in (first_index..).zip(out) {
+                done.0 |= AppEvents::HTTP_REQUEST;
+                pending.push_back(Event::HttpRequest(HttpEvent {
+                    ctx: actx,
+                    index: i,
+                    segments,
+                    request,
+                }));
+            }
+            if h.stopped() {
+                stats.http_stopped += 1;
+                stream.stop();
+            }
+        }
+        App::Dns => {
+            let (msgs, used) = dns::split_tcp_messages(&stream.buf);
+            for m in msgs {
+                done.0 |= dns_message(m, actx, Transport::Tcp, stats, pending).0;
+            }
+            stream.consume(used);
+        }
+        _ => {
+            for s in &mut f.streams {
+                s.stop();
+            }
+        }
+    }
+    done
+}
