@@ -1,2 +1,34 @@
-//! The `rulesim` command.
-fn main() {}
+//! The `rulesim` command: what AWS Network Firewall would do, offline.
+//!
+//! Each subcommand lives in its own module and returns an exit code: 0 when
+//! it ran, 2 when the input was bad (with a message naming the file, line
+//! and column on stderr).
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod check;
+mod policy_file;
+
+/// Offline engine and simulator for domain-based egress firewalls (AWS
+/// Network Firewall semantics).
+#[derive(Parser)]
+#[command(name = "rulesim", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// What the policy does with names: the verdict and the deciding rule.
+    Check(check::CheckArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match &cli.command {
+        Command::Check(args) => check::run(args),
+    }
+}

@@ -410,7 +410,10 @@ impl IpSet {
             let pick = if hi > lo { lo + 1 } else { lo };
             return Some(IpAddr::V4(pick.into()));
         }
-        self.v6.ranges().first().map(|&(lo, hi)| IpAddr::V6((if hi > lo { lo + 1 } else { lo }).into()))
+        self.v6
+            .ranges()
+            .first()
+            .map(|&(lo, hi)| IpAddr::V6((if hi > lo { lo + 1 } else { lo }).into()))
     }
 }
 
@@ -451,7 +454,8 @@ mod tests {
     #[test]
     fn list_semantics_follow_suricata() {
         let no_vars = |_: &str| None;
-        let spec = AddrSpec::List(vec![net("10.0.0.0/8"), AddrSpec::Not(Box::new(net("10.1.0.0/16")))]);
+        let spec =
+            AddrSpec::List(vec![net("10.0.0.0/8"), AddrSpec::Not(Box::new(net("10.1.0.0/16")))]);
         let set = spec.resolve(&no_vars).unwrap();
         assert!(set.contains("10.2.3.4".parse().unwrap()));
         assert!(!set.contains("10.1.3.4".parse().unwrap()));
@@ -475,8 +479,13 @@ mod tests {
         assert_eq!(c.ranges(), &[(21, u16::MAX)]);
         assert!(RangeSet::<u16>::full().complement().is_empty());
         assert!(RangeSet::<u16>::empty().complement().is_full());
-        let ports = PortSpec::List(vec![PortSpec::Range(1000, 2000), PortSpec::Not(Box::new(PortSpec::Port(1500)))]);
+        let ports = PortSpec::List(vec![
+            PortSpec::Range(1000, 2000),
+            PortSpec::Not(Box::new(PortSpec::Port(1500))),
+        ]);
         let set = ports.resolve(&|_| None).unwrap();
-        assert!(set.contains(1499) && !set.contains(1500) && set.contains(1501) && !set.contains(80));
+        assert!(
+            set.contains(1499) && !set.contains(1500) && set.contains(1501) && !set.contains(80)
+        );
     }
 }

@@ -145,6 +145,27 @@ pub struct Match {
     pub decisive: bool,
 }
 
+/// A rule as reports show it: enough to find it and to read it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct RuleSummary {
+    /// The rule group's name.
+    pub group: String,
+    /// `sid`.
+    pub sid: u32,
+    /// `rev`.
+    pub rev: u32,
+    /// The action.
+    pub action: Action,
+    /// `msg`.
+    pub msg: String,
+    /// Where it was written (for a generated rule, its list entry).
+    pub location: String,
+    /// The list entry it was generated from, if any.
+    pub target: Option<String>,
+    /// The rule as Suricata text.
+    pub text: String,
+}
+
 /// How the compiled policy spends memory, for `BENCHMARKS.md` and `rulesim stats`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct MemoryUsage {
@@ -187,6 +208,25 @@ impl CompiledPolicy {
                 layout.rule(list, id.rule, &group.location).map(Cow::Owned)
             }
         }
+    }
+
+    /// What reports say about rule `id`.
+    pub fn summary(&self, id: RuleId) -> Option<RuleSummary> {
+        let rule = self.rule(id)?;
+        let target = match &rule.provenance.origin {
+            crate::source::Origin::ListEntry { target, .. } => Some(target.clone()),
+            _ => None,
+        };
+        Some(RuleSummary {
+            group: self.group(id).name.clone(),
+            sid: rule.sid,
+            rev: rule.rev,
+            action: rule.action,
+            msg: rule.msg.clone(),
+            location: rule.provenance.location.to_string(),
+            target,
+            text: rule.text.clone(),
+        })
     }
 
     /// How many rules the policy expands to.
@@ -255,7 +295,8 @@ impl CompiledPolicy {
             };
             for (i, rule) in rules.iter().enumerate() {
                 let Ok(header) = env.header(rule) else { continue };
-                let buffers_match = rule.buffers.iter().all(|b| obs.buffer(b.buffer).is_some_and(|v| b.matches(v)));
+                let buffers_match =
+                    rule.buffers.iter().all(|b| obs.buffer(b.buffer).is_some_and(|v| b.matches(v)));
                 if header.matches(obs) && buffers_match {
                     let id = RuleId { group: g as u32, rule: i as u32 };
                     hits.push(Hit {
@@ -275,7 +316,9 @@ impl CompiledPolicy {
     /// index; DEFAULT_ACTION_ORDER by action class, `priority`, then load order.
     fn rank(&self, group: u32, action: Action, priority: u8, rule: u32) -> u64 {
         match self.policy.rule_order {
-            RuleOrder::StrictOrder => (u64::from(self.groups[group as usize].rank) << 32) | u64::from(rule),
+            RuleOrder::StrictOrder => {
+                (u64::from(self.groups[group as usize].rank) << 32) | u64::from(rule)
+            }
             RuleOrder::DefaultActionOrder => {
                 let class = match action {
                     Action::Pass => 0u64,
@@ -283,14 +326,18 @@ impl CompiledPolicy {
                     Action::Reject => 2,
                     Action::Alert => 3,
                 };
-                (class << 60) | (u64::from(priority) << 52) | (u64::from(group) << 32) | u64::from(rule)
+                (class << 60)
+                    | (u64::from(priority) << 52)
+                    | (u64::from(group) << 32)
+                    | u64::from(rule)
             }
         }
     }
 
     fn collect(&self, obs: &Observation<'_>, hits: &mut Vec<Hit>) {
         let mut memo: Vec<(u32, bool)> = Vec::new();
-        for buffer in [Buffer::TlsSni, Buffer::HttpHost, Buffer::DnsQuery, Buffer::HttpHeaderNames] {
+        for buffer in [Buffer::TlsSni, Buffer::HttpHost, Buffer::DnsQuery, Buffer::HttpHeaderNames]
+        {
             let Some(value) = obs.buffer(buffer) else { continue };
             self.names.lookup(value, |posting| {
                 if let Some((family, entry)) = self.resolve(posting, buffer) {
@@ -356,7 +403,8 @@ impl CompiledPolicy {
         }
         let rule = match &family.kind {
             FamilyKind::Single { index, buffers } => {
-                let all = buffers.iter().all(|b| obs.buffer(b.buffer).is_some_and(|v| b.matches(v)));
+                let all =
+                    buffers.iter().all(|b| obs.buffer(b.buffer).is_some_and(|v| b.matches(v)));
                 if !all {
                     return;
                 }
@@ -368,7 +416,11 @@ impl CompiledPolicy {
                 if *kind == TargetType::HttpHost && value.iter().any(u8::is_ascii_uppercase) {
                     return;
                 }
-                match self.groups[family.group as usize].layout.as_ref().and_then(|l| l.index_of(entry, *kind)) {
+                match self.groups[family.group as usize]
+                    .layout
+                    .as_ref()
+                    .and_then(|l| l.index_of(entry, *kind))
+                {
                     Some(index) => index,
                     None => return,
                 }
@@ -413,7 +465,11 @@ impl CompiledPolicy {
                 alerts.push(AlertSource::Default { action: alert });
             }
             if let Some(drop) = self.drop_default.filter(|a| obs.in_default_scope(a.scope())) {
-                return Decision { verdict: Verdict::Drop, decided_by: DecidedBy::Default { action: drop }, alerts };
+                return Decision {
+                    verdict: Verdict::Drop,
+                    decided_by: DecidedBy::Default { action: drop },
+                    alerts,
+                };
             }
         }
         Decision { verdict: Verdict::Pass, decided_by: DecidedBy::Nothing, alerts }
@@ -552,7 +608,9 @@ impl Compiler {
         let trailers = policy.generation.trailers(policy.rule_order);
         for (g, group) in policy.groups.iter().enumerate() {
             let layout = match &group.rules {
-                RulesSource::DomainList(list) => Some(ListLayout::new(list, policy.rule_order, trailers)),
+                RulesSource::DomainList(list) => {
+                    Some(ListLayout::new(list, policy.rule_order, trailers))
+                }
                 RulesSource::Rules(_) => None,
             };
             self.groups.push(GroupInfo { rank: ranks[g], layout });
@@ -575,7 +633,8 @@ impl Compiler {
         let unanchored = std::mem::take(&mut self.unanchored)
             .into_iter()
             .filter_map(|(buffer, (patterns, families))| {
-                let automaton = AhoCorasick::builder().ascii_case_insensitive(true).build(&patterns).ok()?;
+                let automaton =
+                    AhoCorasick::builder().ascii_case_insensitive(true).build(&patterns).ok()?;
                 Some(Unanchored { buffer, automaton, families })
             })
             .collect();
@@ -603,7 +662,8 @@ impl Compiler {
             Some(l) => e.at(l.clone()),
             None => e,
         };
-        if policy.rule_order == RuleOrder::DefaultActionOrder && !policy.default_actions.is_empty() {
+        if policy.rule_order == RuleOrder::DefaultActionOrder && !policy.default_actions.is_empty()
+        {
             self.error(locate(
                 Error::new(ErrorKind::Conflict, "stateful default actions need STRICT_ORDER")
                     .with_hint("under DEFAULT_ACTION_ORDER unmatched traffic passes; set the rule order to STRICT_ORDER or remove the default actions"),
@@ -613,11 +673,15 @@ impl Compiler {
         let alerts: Vec<_> = policy.default_actions.iter().filter(|a| !a.is_drop()).collect();
         if drops.len() > 1 || alerts.len() > 1 {
             self.error(locate(
-                Error::new(ErrorKind::Conflict, "at most one drop and one alert default action may be set")
-                    .with_hint("keep one `aws:drop_*` and, optionally, one `aws:alert_*`"),
+                Error::new(
+                    ErrorKind::Conflict,
+                    "at most one drop and one alert default action may be set",
+                )
+                .with_hint("keep one `aws:drop_*` and, optionally, one `aws:alert_*`"),
             ));
         }
-        let families: Vec<bool> = policy.default_actions.iter().map(|a| a.is_app_layer_family()).collect();
+        let families: Vec<bool> =
+            policy.default_actions.iter().map(|a| a.is_app_layer_family()).collect();
         if families.iter().any(|&f| f) && families.iter().any(|&f| !f) {
             self.error(locate(
                 Error::new(ErrorKind::Conflict, "StatefulDefaultActions cannot exist together: the established and app_layer families cannot be mixed")
@@ -625,8 +689,11 @@ impl Compiler {
             ));
         }
         if !(60..=6000).contains(&policy.tcp_idle_timeout_secs) {
-            let e = Error::new(ErrorKind::InvalidValue, format!("TCP idle timeout {} s is outside 60–6000", policy.tcp_idle_timeout_secs))
-                .with_hint("AWS accepts 60 to 6000 seconds; the default is 350");
+            let e = Error::new(
+                ErrorKind::InvalidValue,
+                format!("TCP idle timeout {} s is outside 60–6000", policy.tcp_idle_timeout_secs),
+            )
+            .with_hint("AWS accepts 60 to 6000 seconds; the default is 350");
             self.error(locate(e));
         }
         if policy.rule_order == RuleOrder::StrictOrder {
@@ -634,9 +701,17 @@ impl Compiler {
             for group in &policy.groups {
                 if let Some(other) = seen.insert(group.priority, &group.name) {
                     self.error(
-                        Error::new(ErrorKind::Conflict, format!("rule groups `{other}` and `{}` share priority {}", group.name, group.priority))
-                            .at(group.location.clone())
-                            .with_hint("give every rule group of a STRICT_ORDER policy a distinct priority"),
+                        Error::new(
+                            ErrorKind::Conflict,
+                            format!(
+                                "rule groups `{other}` and `{}` share priority {}",
+                                group.name, group.priority
+                            ),
+                        )
+                        .at(group.location.clone())
+                        .with_hint(
+                            "give every rule group of a STRICT_ORDER policy a distinct priority",
+                        ),
                     );
                 }
             }
@@ -646,9 +721,17 @@ impl Compiler {
     fn check_group(&mut self, policy: &Policy, group: &RuleGroup) {
         if let Some(order) = group.rule_order.filter(|o| *o != policy.rule_order) {
             self.error(
-                Error::new(ErrorKind::Conflict, format!("rule group `{}` uses {} but the policy uses {}", group.name, order.as_aws(), policy.rule_order.as_aws()))
-                    .at(group.location.clone())
-                    .with_hint("AWS only attaches rule groups whose RuleOrder equals the policy's"),
+                Error::new(
+                    ErrorKind::Conflict,
+                    format!(
+                        "rule group `{}` uses {} but the policy uses {}",
+                        group.name,
+                        order.as_aws(),
+                        policy.rule_order.as_aws()
+                    ),
+                )
+                .at(group.location.clone())
+                .with_hint("AWS only attaches rule groups whose RuleOrder equals the policy's"),
             );
         }
         for name in group.variables.ip_sets.keys().chain(group.variables.port_sets.keys()) {
@@ -702,9 +785,15 @@ impl Compiler {
     fn add_rule(&mut self, env: &Env<'_>, group: u32, index: u32, rule: &Rule) {
         if self.policy.rule_order == RuleOrder::StrictOrder && rule.priority.is_some() {
             self.error(
-                Error::new(ErrorKind::Conflict, format!("rule sid:{} uses `priority`, which STRICT_ORDER rule groups do not allow", rule.sid))
-                    .at(rule.provenance.location.clone())
-                    .with_hint("remove `priority`; in STRICT_ORDER the rule's position decides"),
+                Error::new(
+                    ErrorKind::Conflict,
+                    format!(
+                        "rule sid:{} uses `priority`, which STRICT_ORDER rule groups do not allow",
+                        rule.sid
+                    ),
+                )
+                .at(rule.provenance.location.clone())
+                .with_hint("remove `priority`; in STRICT_ORDER the rule's position decides"),
             );
         }
         let Some(header) = self.header(env, rule) else { return };
@@ -742,12 +831,19 @@ impl Compiler {
         }
     }
 
-    fn add_list(&mut self, env: &Env<'_>, group: u32, rg: &RuleGroup, list: &crate::policy::DomainList) {
+    fn add_list(
+        &mut self,
+        env: &Env<'_>,
+        group: u32,
+        rg: &RuleGroup,
+        list: &crate::policy::DomainList,
+    ) {
         let Some(layout) = self.groups[group as usize].layout.clone() else { return };
         let mut families = [None; 3];
         for &kind in &layout.types {
             // Every entry of one type shares the header of its first rule.
-            let template = expand::entry_rule(list.kind, &template_target(rg), 0, kind, 1, layout.priority);
+            let template =
+                expand::entry_rule(list.kind, &template_target(rg), 0, kind, 1, layout.priority);
             let Some(header) = self.header(env, &template) else { return };
             let slot = match kind {
                 TargetType::TlsSni => 0,
@@ -764,24 +860,35 @@ impl Compiler {
                 kind: FamilyKind::List { kind },
             });
         }
-        for (index, kind) in (layout.targets * layout.types.len() as u32..layout.len()).filter_map(|i| match layout.rule_at(i) {
-            Some(ListRule::Trailer(kind)) => Some((i, kind)),
-            _ => None,
-        }) {
+        for (index, kind) in
+            (layout.targets * layout.types.len() as u32..layout.len()).filter_map(|i| match layout
+                .rule_at(i)
+            {
+                Some(ListRule::Trailer(kind)) => Some((i, kind)),
+                _ => None,
+            })
+        {
             let rule = expand::trailer_rule(kind, index + 1, layout.priority, &rg.location);
             self.add_rule(env, group, index, &rule);
         }
         let Some(owner) = self.new_owner(Owner::List { families }) else { return };
         for (i, target) in list.targets.iter().enumerate() {
             let anchor = if target.name.leading_dot { Anchor::Suffix } else { Anchor::Exact };
-            self.names.insert(target.name.name.as_bytes(), Posting { family: owner, entry: i as u32, anchor });
+            self.names.insert(
+                target.name.name.as_bytes(),
+                Posting { family: owner, entry: i as u32, anchor },
+            );
         }
     }
 }
 
 fn template_target(group: &RuleGroup) -> crate::policy::Target {
     crate::policy::Target {
-        name: crate::name::TargetName { name: "template.invalid".into(), leading_dot: false, changes: Default::default() },
+        name: crate::name::TargetName {
+            name: "template.invalid".into(),
+            leading_dot: false,
+            changes: Default::default(),
+        },
         written: String::new(),
         location: group.location.clone(),
     }

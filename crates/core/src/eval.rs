@@ -105,7 +105,11 @@ impl<'a> Observation<'a> {
     }
 
     /// Whether `flow:` options hold for this packet.
-    pub fn satisfies_flow(&self, direction: Option<FlowDirection>, state: Option<FlowState>) -> bool {
+    pub fn satisfies_flow(
+        &self,
+        direction: Option<FlowDirection>,
+        state: Option<FlowState>,
+    ) -> bool {
         let direction_ok = match direction {
             None => true,
             Some(FlowDirection::ToServer) => self.to_server,

@@ -110,9 +110,14 @@ impl ListLayout {
     /// Builds rule `index` of `list`.
     pub fn rule(&self, list: &DomainList, index: u32, group_location: &Location) -> Option<Rule> {
         Some(match self.rule_at(index)? {
-            ListRule::Entry { target, kind } => {
-                entry_rule(list.kind, &list.targets[target as usize], target, kind, index + 1, self.priority)
-            }
+            ListRule::Entry { target, kind } => entry_rule(
+                list.kind,
+                &list.targets[target as usize],
+                target,
+                kind,
+                index + 1,
+                self.priority,
+            ),
             ListRule::Trailer(kind) => trailer_rule(kind, index + 1, self.priority, group_location),
         })
     }
@@ -313,34 +318,49 @@ mod tests {
     /// SEMANTICS.md §1.5 (a), quoted from the AWS developer guide.
     #[test]
     fn denylist_matches_the_documented_rules() {
-        let l = list(ListKind::Denylist, &[TargetType::TlsSni, TargetType::HttpHost], &["evil.com"]);
-        assert_eq!(texts(&l, RuleOrder::DefaultActionOrder), [
-            r#"drop tls $HOME_NET any -> $EXTERNAL_NET any (ssl_state:client_hello; tls.sni; content:"evil.com"; startswith; nocase; endswith; msg:"matching TLS denylisted FQDNs"; priority:1; flow:to_server, established; sid:1; rev:1;)"#,
-            r#"drop http $HOME_NET any -> $EXTERNAL_NET any (http.host; content:"evil.com"; startswith; endswith; msg:"matching HTTP denylisted FQDNs"; priority:1; flow:to_server, established; sid:2; rev:1;)"#,
-        ]);
+        let l =
+            list(ListKind::Denylist, &[TargetType::TlsSni, TargetType::HttpHost], &["evil.com"]);
+        assert_eq!(
+            texts(&l, RuleOrder::DefaultActionOrder),
+            [
+                r#"drop tls $HOME_NET any -> $EXTERNAL_NET any (ssl_state:client_hello; tls.sni; content:"evil.com"; startswith; nocase; endswith; msg:"matching TLS denylisted FQDNs"; priority:1; flow:to_server, established; sid:1; rev:1;)"#,
+                r#"drop http $HOME_NET any -> $EXTERNAL_NET any (http.host; content:"evil.com"; startswith; endswith; msg:"matching HTTP denylisted FQDNs"; priority:1; flow:to_server, established; sid:2; rev:1;)"#,
+            ]
+        );
     }
 
     /// SEMANTICS.md §1.5 (b) and (c).
     #[test]
     fn allowlist_matches_the_documented_rules() {
-        let http = list(ListKind::Allowlist, &[TargetType::HttpHost], &[".amazon.com", "example.com"]);
-        assert_eq!(texts(&http, RuleOrder::DefaultActionOrder), [
-            r#"pass http $HOME_NET any -> $EXTERNAL_NET any (http.host; dotprefix; content:".amazon.com"; endswith; msg:"matching HTTP allowlisted FQDNs"; priority:1; flow:to_server, established; sid:1; rev:1;)"#,
-            r#"pass http $HOME_NET any -> $EXTERNAL_NET any (http.host; content:"example.com"; startswith; endswith; msg:"matching HTTP allowlisted FQDNs"; priority:1; flow:to_server, established; sid:2; rev:1;)"#,
-            r#"drop http $HOME_NET any -> $EXTERNAL_NET any (http.header_names; content:"|0d 0a|"; startswith; msg:"not matching any HTTP allowlisted FQDNs"; priority:1; flow:to_server, established; sid:3; rev:1;)"#,
-        ]);
+        let http =
+            list(ListKind::Allowlist, &[TargetType::HttpHost], &[".amazon.com", "example.com"]);
+        assert_eq!(
+            texts(&http, RuleOrder::DefaultActionOrder),
+            [
+                r#"pass http $HOME_NET any -> $EXTERNAL_NET any (http.host; dotprefix; content:".amazon.com"; endswith; msg:"matching HTTP allowlisted FQDNs"; priority:1; flow:to_server, established; sid:1; rev:1;)"#,
+                r#"pass http $HOME_NET any -> $EXTERNAL_NET any (http.host; content:"example.com"; startswith; endswith; msg:"matching HTTP allowlisted FQDNs"; priority:1; flow:to_server, established; sid:2; rev:1;)"#,
+                r#"drop http $HOME_NET any -> $EXTERNAL_NET any (http.header_names; content:"|0d 0a|"; startswith; msg:"not matching any HTTP allowlisted FQDNs"; priority:1; flow:to_server, established; sid:3; rev:1;)"#,
+            ]
+        );
         let tls = list(ListKind::Allowlist, &[TargetType::TlsSni], &[".amazon.com", "example.com"]);
-        assert_eq!(texts(&tls, RuleOrder::DefaultActionOrder), [
-            r#"pass tls $HOME_NET any -> $EXTERNAL_NET any (ssl_state:client_hello; tls.sni; dotprefix; content:".amazon.com"; nocase; endswith; msg:"matching TLS allowlisted FQDNs"; priority:1; flow:to_server, established; sid:1; rev:1;)"#,
-            r#"pass tls $HOME_NET any -> $EXTERNAL_NET any (ssl_state:client_hello; tls.sni; content:"example.com"; startswith; nocase; endswith; msg:"matching TLS allowlisted FQDNs"; priority:1; flow:to_server, established; sid:2; rev:1;)"#,
-            r#"drop tls $HOME_NET any -> $EXTERNAL_NET any (msg:"not matching any TLS allowlisted FQDNs"; priority:1; ssl_state:client_hello; flow:to_server, established; sid:3; rev:1;)"#,
-        ]);
+        assert_eq!(
+            texts(&tls, RuleOrder::DefaultActionOrder),
+            [
+                r#"pass tls $HOME_NET any -> $EXTERNAL_NET any (ssl_state:client_hello; tls.sni; dotprefix; content:".amazon.com"; nocase; endswith; msg:"matching TLS allowlisted FQDNs"; priority:1; flow:to_server, established; sid:1; rev:1;)"#,
+                r#"pass tls $HOME_NET any -> $EXTERNAL_NET any (ssl_state:client_hello; tls.sni; content:"example.com"; startswith; nocase; endswith; msg:"matching TLS allowlisted FQDNs"; priority:1; flow:to_server, established; sid:2; rev:1;)"#,
+                r#"drop tls $HOME_NET any -> $EXTERNAL_NET any (msg:"not matching any TLS allowlisted FQDNs"; priority:1; ssl_state:client_hello; flow:to_server, established; sid:3; rev:1;)"#,
+            ]
+        );
     }
 
     /// AWS's logs show the TLS catch-all of a one-entry, two-type allowlist as sid 4.
     #[test]
     fn two_type_allowlist_puts_the_tls_trailer_at_sid_4() {
-        let l = list(ListKind::Allowlist, &[TargetType::HttpHost, TargetType::TlsSni], &[".amazon.com"]);
+        let l = list(
+            ListKind::Allowlist,
+            &[TargetType::HttpHost, TargetType::TlsSni],
+            &[".amazon.com"],
+        );
         let layout = ListLayout::new(&l, RuleOrder::DefaultActionOrder, true);
         assert_eq!(layout.trailer_index(TargetType::TlsSni), Some(3));
         assert_eq!(layout.index_of(0, TargetType::TlsSni), Some(0));
@@ -353,8 +373,11 @@ mod tests {
     #[test]
     fn strict_order_omits_priority_and_trailers() {
         let l = list(ListKind::Allowlist, &[TargetType::TlsSni], &[".a.com"]);
-        assert_eq!(texts(&l, RuleOrder::StrictOrder), [
-            r#"pass tls $HOME_NET any -> $EXTERNAL_NET any (ssl_state:client_hello; tls.sni; dotprefix; content:".a.com"; nocase; endswith; msg:"matching TLS allowlisted FQDNs"; flow:to_server, established; sid:1; rev:1;)"#,
-        ]);
+        assert_eq!(
+            texts(&l, RuleOrder::StrictOrder),
+            [
+                r#"pass tls $HOME_NET any -> $EXTERNAL_NET any (ssl_state:client_hello; tls.sni; dotprefix; content:".a.com"; nocase; endswith; msg:"matching TLS allowlisted FQDNs"; flow:to_server, established; sid:1; rev:1;)"#,
+            ]
+        );
     }
 }

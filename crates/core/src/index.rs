@@ -83,8 +83,11 @@ impl NameIndexBuilder {
     /// Builds the index.
     pub fn build(mut self) -> NameIndex {
         let keys = std::mem::take(&mut self.keys);
-        let key = |&(start, len, _): &(u32, u32, Posting)| &keys[start as usize..(start + len) as usize];
-        self.entries.sort_by(|a, b| key(a).cmp(key(b)).then(a.2.family.cmp(&b.2.family)).then(a.2.entry.cmp(&b.2.entry)));
+        let key =
+            |&(start, len, _): &(u32, u32, Posting)| &keys[start as usize..(start + len) as usize];
+        self.entries.sort_by(|a, b| {
+            key(a).cmp(key(b)).then(a.2.family.cmp(&b.2.family)).then(a.2.entry.cmp(&b.2.entry))
+        });
 
         let mut builder = Builder::memory();
         let mut overflow: Vec<Posting> = Vec::new();
@@ -133,7 +136,10 @@ pub struct NameIndex {
 
 impl std::fmt::Debug for NameIndex {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("NameIndex").field("keys", &self.fst.len()).field("bytes", &self.memory_usage()).finish()
+        f.debug_struct("NameIndex")
+            .field("keys", &self.fst.len())
+            .field("bytes", &self.memory_usage())
+            .finish()
     }
 }
 
@@ -230,7 +236,10 @@ mod tests {
 
         assert_eq!(find(&index, "example.com"), [p(0, 0, Anchor::Suffix), p(1, 7, Anchor::Exact)]);
         assert_eq!(find(&index, "EXAMPLE.Com"), [p(0, 0, Anchor::Suffix), p(1, 7, Anchor::Exact)]);
-        assert_eq!(find(&index, "www.example.com"), [p(0, 0, Anchor::Suffix), p(2, 0, Anchor::Exact)]);
+        assert_eq!(
+            find(&index, "www.example.com"),
+            [p(0, 0, Anchor::Suffix), p(2, 0, Anchor::Exact)]
+        );
         assert_eq!(find(&index, "a.b.www.example.com"), [p(0, 0, Anchor::Suffix)]);
         assert_eq!(find(&index, "badexample.com"), []);
         assert_eq!(find(&index, "example.com.evil.net"), []);

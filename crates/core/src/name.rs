@@ -318,7 +318,9 @@ fn foreign_syntax(text: &str) -> Option<NameError> {
             NameErrorKind::Scheme,
             0,
             format!("`{text}` is a URL, not a domain name"),
-            format!("domain lists match the host name only; write `{host}` (or `.{host}` to include subdomains)"),
+            format!(
+                "domain lists match the host name only; write `{host}` (or `.{host}` to include subdomains)"
+            ),
         ));
     }
     if let Some(position) = text.find('*') {
@@ -365,7 +367,10 @@ fn check_labels(name: &str, written: &str, offset: usize) -> Result<(), NameErro
         return Err(NameError::new(
             NameErrorKind::NameTooLong,
             offset,
-            format!("`{written}` is {} bytes long; DNS names have at most {MAX_NAME_LEN}", name.len()),
+            format!(
+                "`{written}` is {} bytes long; DNS names have at most {MAX_NAME_LEN}",
+                name.len()
+            ),
             "shorten the name; no client can send it".into(),
         ));
     }
@@ -384,11 +389,16 @@ fn check_labels(name: &str, written: &str, offset: usize) -> Result<(), NameErro
             return Err(NameError::new(
                 NameErrorKind::LabelTooLong,
                 column,
-                format!("a label of `{written}` is {} bytes long; DNS allows {MAX_LABEL_LEN}", label.len()),
+                format!(
+                    "a label of `{written}` is {} bytes long; DNS allows {MAX_LABEL_LEN}",
+                    label.len()
+                ),
                 "shorten the label; no client can send it".into(),
             ));
         }
-        if let Some(i) = label.bytes().position(|b| !(b.is_ascii_alphanumeric() || b == b'-' || b == b'_')) {
+        if let Some(i) =
+            label.bytes().position(|b| !(b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+        {
             let bad = label[i..].chars().next().unwrap_or('?');
             return Err(NameError::new(
                 NameErrorKind::BadCharacter,

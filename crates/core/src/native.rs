@@ -102,30 +102,66 @@ const POLICY_KEYS: &[&str] = &[
     "groups",
 ];
 
-const GROUP_KEYS: &[&str] =
-    &["name", "priority", "protocols", "allow", "deny", "reject", "alert", "home_net", "variables", "capacity", "rule_order"];
+const GROUP_KEYS: &[&str] = &[
+    "name",
+    "priority",
+    "protocols",
+    "allow",
+    "deny",
+    "reject",
+    "alert",
+    "home_net",
+    "variables",
+    "capacity",
+    "rule_order",
+];
 
 impl Reader<'_> {
     fn loc(&self, node: &Node) -> Location {
-        Location::new(self.file.clone(), node.span.start.line() as u32, node.span.start.col() as u32 + 1)
+        Location::new(
+            self.file.clone(),
+            node.span.start.line() as u32,
+            node.span.start.col() as u32 + 1,
+        )
     }
 
-    fn err(&mut self, node: &Node, kind: ErrorKind, message: impl Into<String>, hint: impl Into<String>) {
+    fn err(
+        &mut self,
+        node: &Node,
+        kind: ErrorKind,
+        message: impl Into<String>,
+        hint: impl Into<String>,
+    ) {
         let e = Error::new(kind, message).at(self.loc(node)).with_hint(hint);
         self.errors.push(e);
     }
 
     /// The mapping's entries as (key, key node, value); errors for non-string
     /// keys and for keys outside `allowed`.
-    fn mapping<'n>(&mut self, node: &'n Node, what: &str, allowed: &[&str]) -> Vec<(String, &'n Node, &'n Node)> {
+    fn mapping<'n>(
+        &mut self,
+        node: &'n Node,
+        what: &str,
+        allowed: &[&str],
+    ) -> Vec<(String, &'n Node, &'n Node)> {
         let YamlDataOwned::Mapping(map) = &node.data else {
-            self.err(node, ErrorKind::Syntax, format!("{what} must be a mapping (`key: value` lines)"), format!("write {what} as `key: value` lines"));
+            self.err(
+                node,
+                ErrorKind::Syntax,
+                format!("{what} must be a mapping (`key: value` lines)"),
+                format!("write {what} as `key: value` lines"),
+            );
             return Vec::new();
         };
         let mut out = Vec::new();
         for (k, v) in map {
             let Some(key) = scalar_str(k) else {
-                self.err(k, ErrorKind::Syntax, "keys must be plain words", "use a key such as `name`");
+                self.err(
+                    k,
+                    ErrorKind::Syntax,
+                    "keys must be plain words",
+                    "use a key such as `name`",
+                );
                 continue;
             };
             if !allowed.contains(&key.as_str()) {
@@ -135,7 +171,9 @@ impl Reader<'_> {
                     ErrorKind::UnknownField,
                     format!("unknown key `{key}` in {what}"),
                     match suggestion {
-                        Some(s) => format!("did you mean `{s}`? {what} accepts: {}", allowed.join(", ")),
+                        Some(s) => {
+                            format!("did you mean `{s}`? {what} accepts: {}", allowed.join(", "))
+                        }
                         None => format!("{what} accepts: {}", allowed.join(", ")),
                     },
                 );
@@ -150,20 +188,36 @@ impl Reader<'_> {
         match scalar_str(node) {
             Some(s) => Some(s),
             None => {
-                self.err(node, ErrorKind::InvalidValue, format!("{what} must be a string"), format!("write {what} as text"));
+                self.err(
+                    node,
+                    ErrorKind::InvalidValue,
+                    format!("{what} must be a string"),
+                    format!("write {what} as text"),
+                );
                 None
             }
         }
     }
 
-    fn integer(&mut self, node: &Node, what: &str, range: std::ops::RangeInclusive<i64>) -> Option<u32> {
+    fn integer(
+        &mut self,
+        node: &Node,
+        what: &str,
+        range: std::ops::RangeInclusive<i64>,
+    ) -> Option<u32> {
         match &node.data {
-            YamlDataOwned::Value(ScalarOwned::Integer(i)) if range.contains(i) => u32::try_from(*i).ok(),
+            YamlDataOwned::Value(ScalarOwned::Integer(i)) if range.contains(i) => {
+                u32::try_from(*i).ok()
+            }
             _ => {
                 self.err(
                     node,
                     ErrorKind::InvalidValue,
-                    format!("{what} must be a whole number from {} to {}", range.start(), range.end()),
+                    format!(
+                        "{what} must be a whole number from {} to {}",
+                        range.start(),
+                        range.end()
+                    ),
                     format!("write {what} as a number, e.g. `{}`", range.start()),
                 );
                 None
@@ -175,7 +229,12 @@ impl Reader<'_> {
         match &node.data {
             YamlDataOwned::Sequence(items) => items,
             _ => {
-                self.err(node, ErrorKind::InvalidValue, format!("{what} must be a list"), format!("write {what} as a list: `[a, b]` or `- a` lines"));
+                self.err(
+                    node,
+                    ErrorKind::InvalidValue,
+                    format!("{what} must be a list"),
+                    format!("write {what} as a list: `[a, b]` or `- a` lines"),
+                );
                 &[]
             }
         }
@@ -193,7 +252,10 @@ impl Reader<'_> {
             match key.as_str() {
                 "name" => policy.name = self.string(value, "`name`").unwrap_or_default(),
                 "home_net" => {
-                    policy.home_net = HomeNet { cidrs: self.cidrs(value, "`home_net`"), declared_at: Some(self.loc(key_node)) }
+                    policy.home_net = HomeNet {
+                        cidrs: self.cidrs(value, "`home_net`"),
+                        declared_at: Some(self.loc(key_node)),
+                    }
                 }
                 "rule_order" => {
                     policy.rule_order_declared_at = Some(self.loc(key_node));
@@ -209,17 +271,31 @@ impl Reader<'_> {
                     let text = self.string(value, "`stream_exception_policy`").unwrap_or_default();
                     match text.to_ascii_uppercase().as_str() {
                         "DROP" => policy.stream_exception_policy = StreamExceptionPolicy::Drop,
-                        "CONTINUE" => policy.stream_exception_policy = StreamExceptionPolicy::Continue,
+                        "CONTINUE" => {
+                            policy.stream_exception_policy = StreamExceptionPolicy::Continue
+                        }
                         "REJECT" => policy.stream_exception_policy = StreamExceptionPolicy::Reject,
-                        _ => self.err(value, ErrorKind::InvalidValue, format!("unknown stream exception policy `{text}`"), "use drop, continue or reject"),
+                        _ => self.err(
+                            value,
+                            ErrorKind::InvalidValue,
+                            format!("unknown stream exception policy `{text}`"),
+                            "use drop, continue or reject",
+                        ),
                     }
                 }
                 "stateless_default_action" | "stateless_fragment_default_action" => {
                     let text = self.string(value, key).unwrap_or_default();
                     match StatelessAction::from_aws(&text) {
-                        Some(a) if key == "stateless_default_action" => policy.stateless_default = a,
+                        Some(a) if key == "stateless_default_action" => {
+                            policy.stateless_default = a
+                        }
                         Some(a) => policy.stateless_fragment_default = a,
-                        None => self.err(value, ErrorKind::InvalidValue, format!("unknown stateless action `{text}`"), "use aws:forward_to_sfe (recommended), aws:pass or aws:drop"),
+                        None => self.err(
+                            value,
+                            ErrorKind::InvalidValue,
+                            format!("unknown stateless action `{text}`"),
+                            "use aws:forward_to_sfe (recommended), aws:pass or aws:drop",
+                        ),
                     }
                 }
                 "tcp_idle_timeout" => {
@@ -256,7 +332,12 @@ impl Reader<'_> {
         let text = self.string(node, "`rule_order`")?;
         let order = RuleOrder::from_aws(&text.to_ascii_uppercase());
         if order.is_none() {
-            self.err(node, ErrorKind::InvalidValue, format!("unknown rule order `{text}`"), "use strict_order (recommended) or default_action_order");
+            self.err(
+                node,
+                ErrorKind::InvalidValue,
+                format!("unknown rule order `{text}`"),
+                "use strict_order (recommended) or default_action_order",
+            );
         }
         order
     }
@@ -265,7 +346,8 @@ impl Reader<'_> {
         let mut out = Vec::new();
         for item in self.sequence(node, "`default_actions`") {
             let Some(text) = self.string(item, "a default action") else { continue };
-            let spelled = if text.starts_with("aws:") { text.clone() } else { format!("aws:{text}") };
+            let spelled =
+                if text.starts_with("aws:") { text.clone() } else { format!("aws:{text}") };
             match DefaultAction::from_aws(&spelled) {
                 Some(a) => out.push(a),
                 None => {
@@ -274,7 +356,12 @@ impl Reader<'_> {
                         Some(s) => format!("did you mean `{s}`?"),
                         None => format!("use one of {}", names.join(", ")),
                     };
-                    self.err(item, ErrorKind::InvalidValue, format!("unknown default action `{text}`"), hint);
+                    self.err(
+                        item,
+                        ErrorKind::InvalidValue,
+                        format!("unknown default action `{text}`"),
+                        hint,
+                    );
                 }
             }
         }
@@ -287,7 +374,12 @@ impl Reader<'_> {
             let Some(text) = self.string(item, "a CIDR block") else { continue };
             match parse_net(&text) {
                 Some(net) => out.push(net),
-                None => self.err(item, ErrorKind::InvalidValue, format!("`{text}` is not a CIDR block"), "write an address block such as `10.0.0.0/16` or `fd00::/8`"),
+                None => self.err(
+                    item,
+                    ErrorKind::InvalidValue,
+                    format!("`{text}` is not a CIDR block"),
+                    "write an address block such as `10.0.0.0/16` or `fd00::/8`",
+                ),
             }
         }
         out
@@ -295,7 +387,12 @@ impl Reader<'_> {
 
     fn categories(&mut self, node: &Node) {
         let YamlDataOwned::Mapping(map) = &node.data else {
-            self.err(node, ErrorKind::InvalidValue, "`categories` must be a mapping of names to lists", "write `categories:` then `  name: [.example.com]` lines");
+            self.err(
+                node,
+                ErrorKind::InvalidValue,
+                "`categories` must be a mapping of names to lists",
+                "write `categories:` then `  name: [.example.com]` lines",
+            );
             return;
         };
         for (k, v) in map {
@@ -304,7 +401,9 @@ impl Reader<'_> {
                 YamlDataOwned::Sequence(_) => self.entries(v, &name, 0),
                 YamlDataOwned::Mapping(_) => {
                     let mut targets = Vec::new();
-                    for (key, _, value) in self.mapping(v, &format!("category `{name}`"), &["include", "domains"]) {
+                    for (key, _, value) in
+                        self.mapping(v, &format!("category `{name}`"), &["include", "domains"])
+                    {
                         if key == "include" {
                             targets.extend(self.include(value));
                         } else {
@@ -314,7 +413,12 @@ impl Reader<'_> {
                     targets
                 }
                 _ => {
-                    self.err(v, ErrorKind::InvalidValue, format!("category `{name}` must be a list of domains or `include: FILE`"), "write `name: [.example.com]` or `name: {include: lists/name.txt}`");
+                    self.err(
+                        v,
+                        ErrorKind::InvalidValue,
+                        format!("category `{name}` must be a list of domains or `include: FILE`"),
+                        "write `name: [.example.com]` or `name: {include: lists/name.txt}`",
+                    );
                     Vec::new()
                 }
             };
@@ -329,7 +433,12 @@ impl Reader<'_> {
         let text = match (self.read)(&path) {
             Ok(text) => text,
             Err(message) => {
-                self.err(node, ErrorKind::Io, format!("cannot read `{}`: {message}", path.display()), "include paths are relative to the policy file");
+                self.err(
+                    node,
+                    ErrorKind::Io,
+                    format!("cannot read `{}`: {message}", path.display()),
+                    "include paths are relative to the policy file",
+                );
                 return Vec::new();
             }
         };
@@ -342,7 +451,11 @@ impl Reader<'_> {
                 continue;
             }
             let column = content.find(entry).unwrap_or(0);
-            let location = Location::new(file.clone(), n as u32 + 1, line[..column].chars().count() as u32 + 1);
+            let location = Location::new(
+                file.clone(),
+                n as u32 + 1,
+                line[..column].chars().count() as u32 + 1,
+            );
             match parse_target(entry) {
                 Ok(name) => out.push(Target { name, written: entry.to_string(), location }),
                 Err(e) => self.errors.push(
@@ -364,21 +477,37 @@ impl Reader<'_> {
                     let Some(category) = self.string(value, "`category`") else { continue };
                     match self.categories.get(&category) {
                         Some(targets) if depth == 0 => out.extend(targets.iter().cloned()),
-                        Some(_) => self.err(value, ErrorKind::InvalidValue, "categories cannot refer to other categories", "list the domains in the category itself"),
+                        Some(_) => self.err(
+                            value,
+                            ErrorKind::InvalidValue,
+                            "categories cannot refer to other categories",
+                            "list the domains in the category itself",
+                        ),
                         None => {
-                            let known: Vec<&str> = self.categories.keys().map(String::as_str).collect();
+                            let known: Vec<&str> =
+                                self.categories.keys().map(String::as_str).collect();
                             let hint = match closest(&category, &known) {
                                 Some(s) => format!("did you mean `{s}`?"),
                                 None => "define it under `categories:`".to_string(),
                             };
-                            self.err(value, ErrorKind::UndefinedVariable, format!("unknown category `{category}`"), hint);
+                            self.err(
+                                value,
+                                ErrorKind::UndefinedVariable,
+                                format!("unknown category `{category}`"),
+                                hint,
+                            );
                         }
                     }
                 }
                 continue;
             }
             let Some(text) = scalar_str(item) else {
-                self.err(item, ErrorKind::InvalidValue, "a domain must be text", "write a name such as `.example.com`");
+                self.err(
+                    item,
+                    ErrorKind::InvalidValue,
+                    "a domain must be text",
+                    "write a name such as `.example.com`",
+                );
                 continue;
             };
             let location = self.loc(item);
@@ -386,10 +515,13 @@ impl Reader<'_> {
                 Ok(name) => out.push(Target { name, written: text, location }),
                 Err(e) => {
                     // Quoted scalars start one column before their text.
-                    let quoted = matches!(item.data, YamlDataOwned::Value(_)) && item.span.end.index() - item.span.start.index() > text.chars().count();
+                    let quoted = matches!(item.data, YamlDataOwned::Value(_))
+                        && item.span.end.index() - item.span.start.index() > text.chars().count();
                     let column = e.column() + u32::from(quoted);
                     self.errors.push(
-                        Error::new(ErrorKind::InvalidName, e.message().to_string()).at(location.shifted(column)).with_hint(e.hint().to_string()),
+                        Error::new(ErrorKind::InvalidName, e.message().to_string())
+                            .at(location.shifted(column))
+                            .with_hint(e.hint().to_string()),
                     );
                 }
             }
@@ -421,11 +553,21 @@ impl Reader<'_> {
                             "tls_sni" | "tls" => types.push(TargetType::TlsSni),
                             "http_host" | "http" => types.push(TargetType::HttpHost),
                             "dns" => types.push(TargetType::Dns),
-                            _ => self.err(item, ErrorKind::InvalidValue, format!("unknown protocol `{text}`"), "use tls_sni, http_host or dns"),
+                            _ => self.err(
+                                item,
+                                ErrorKind::InvalidValue,
+                                format!("unknown protocol `{text}`"),
+                                "use tls_sni, http_host or dns",
+                            ),
                         }
                     }
                     if types.is_empty() {
-                        self.err(value, ErrorKind::InvalidValue, "`protocols` is empty", "list at least one of tls_sni, http_host, dns");
+                        self.err(
+                            value,
+                            ErrorKind::InvalidValue,
+                            "`protocols` is empty",
+                            "list at least one of tls_sni, http_host, dns",
+                        );
                     }
                 }
                 "allow" | "deny" | "reject" | "alert" => {
@@ -438,29 +580,51 @@ impl Reader<'_> {
                     let owner = name.clone().unwrap_or_else(|| "this group".into());
                     let targets = self.entries(value, &owner, 0);
                     if list.is_some() {
-                        self.err(key_node, ErrorKind::Conflict, "a group holds one list (allow, deny, reject or alert)", "split it into two groups with their own priorities, as AWS requires");
+                        self.err(
+                            key_node,
+                            ErrorKind::Conflict,
+                            "a group holds one list (allow, deny, reject or alert)",
+                            "split it into two groups with their own priorities, as AWS requires",
+                        );
                     } else {
                         list = Some((kind, targets));
                     }
                 }
                 "home_net" => {
                     let cidrs = self.cidrs(value, "`home_net`");
-                    variables.ip_sets.insert("HOME_NET".into(), cidrs.into_iter().map(AddrSpec::Net).collect());
+                    variables
+                        .ip_sets
+                        .insert("HOME_NET".into(), cidrs.into_iter().map(AddrSpec::Net).collect());
                 }
                 "variables" => self.variables(value, &mut variables),
                 _ => {}
             }
         }
         let Some(name) = name else {
-            self.err(node, ErrorKind::MissingField, "the group has no `name`", "add `name: my-group`");
+            self.err(
+                node,
+                ErrorKind::MissingField,
+                "the group has no `name`",
+                "add `name: my-group`",
+            );
             return None;
         };
         let Some(priority) = priority else {
-            self.err(node, ErrorKind::MissingField, format!("group `{name}` has no `priority`"), "add `priority: N`; lower numbers are evaluated first");
+            self.err(
+                node,
+                ErrorKind::MissingField,
+                format!("group `{name}` has no `priority`"),
+                "add `priority: N`; lower numbers are evaluated first",
+            );
             return None;
         };
         let Some((kind, targets)) = list else {
-            self.err(node, ErrorKind::MissingField, format!("group `{name}` has no domain list"), "add `allow:`, `deny:`, `reject:` or `alert:` with a list of domains");
+            self.err(
+                node,
+                ErrorKind::MissingField,
+                format!("group `{name}` has no domain list"),
+                "add `allow:`, `deny:`, `reject:` or `alert:` with a list of domains",
+            );
             return None;
         };
         Some(RuleGroup {
@@ -477,7 +641,12 @@ impl Reader<'_> {
     fn variables(&mut self, node: &Node, into: &mut Variables) {
         for (key, _, value) in self.mapping(node, "`variables`", &["ip_sets", "port_sets"]) {
             let YamlDataOwned::Mapping(map) = &value.data else {
-                self.err(value, ErrorKind::InvalidValue, format!("`{key}` must map names to lists"), "write `NAME: [10.0.0.0/8]`");
+                self.err(
+                    value,
+                    ErrorKind::InvalidValue,
+                    format!("`{key}` must map names to lists"),
+                    "write `NAME: [10.0.0.0/8]`",
+                );
                 continue;
             };
             for (k, v) in map {
@@ -490,7 +659,12 @@ impl Reader<'_> {
                     for item in self.sequence(v, &format!("`{name}`")) {
                         match scalar_port(item) {
                             Some(p) => ports.push(p),
-                            None => self.err(item, ErrorKind::InvalidValue, "not a port or port range", "write `443` or `8000:8100`"),
+                            None => self.err(
+                                item,
+                                ErrorKind::InvalidValue,
+                                "not a port or port range",
+                                "write `443` or `8000:8100`",
+                            ),
                         }
                     }
                     into.port_sets.insert(name, ports);
@@ -522,7 +696,9 @@ fn scalar_port(node: &Node) -> Option<PortSpec> {
 /// Parses `10.0.0.0/8` or a bare address (as a /32 or /128).
 pub fn parse_net(text: &str) -> Option<ipnet::IpNet> {
     let text = text.trim();
-    text.parse::<ipnet::IpNet>().ok().or_else(|| text.parse::<std::net::IpAddr>().ok().map(ipnet::IpNet::from))
+    text.parse::<ipnet::IpNet>()
+        .ok()
+        .or_else(|| text.parse::<std::net::IpAddr>().ok().map(ipnet::IpNet::from))
 }
 
 /// The allowed word closest to `word`, if it is a plausible typo.
@@ -594,7 +770,10 @@ groups:
             Ok("# registries\n.pypi.org\n  .npmjs.org   # npm\n\n".into())
         };
         let policy = parse(Path::new("dir/p.yaml"), text, &read).unwrap();
-        assert_eq!(policy.default_actions, [DefaultAction::DropEstablished, DefaultAction::AlertEstablished]);
+        assert_eq!(
+            policy.default_actions,
+            [DefaultAction::DropEstablished, DefaultAction::AlertEstablished]
+        );
         assert_eq!(policy.home_net.cidrs, [parse_net("10.0.0.0/16").unwrap()]);
         assert_eq!(policy.groups.len(), 2);
         let RulesSource::DomainList(list) = &policy.groups[1].rules else { panic!() };
@@ -625,12 +804,35 @@ groups:
 ",
         );
         assert_eq!(errs.len(), 6, "{errs:#?}");
-        assert!(errs[0].starts_with("p.yaml:1:1: error: unknown key `rule_ordr`") && errs[0].contains("did you mean `rule_order`?"), "{}", errs[0]);
-        assert!(errs[1].starts_with("p.yaml:2:19: error: unknown default action") && errs[1].contains("aws:drop_established"), "{}", errs[1]);
-        assert!(errs[2].starts_with("p.yaml:7:10: error: `*.example.com` uses a `*` wildcard") && errs[2].contains("`.example.com`"), "{}", errs[2]);
-        assert!(errs[3].starts_with("p.yaml:9:9: error: `https://x.example.com/` is a URL"), "{}", errs[3]);
+        assert!(
+            errs[0].starts_with("p.yaml:1:1: error: unknown key `rule_ordr`")
+                && errs[0].contains("did you mean `rule_order`?"),
+            "{}",
+            errs[0]
+        );
+        assert!(
+            errs[1].starts_with("p.yaml:2:19: error: unknown default action")
+                && errs[1].contains("aws:drop_established"),
+            "{}",
+            errs[1]
+        );
+        assert!(
+            errs[2].starts_with("p.yaml:7:10: error: `*.example.com` uses a `*` wildcard")
+                && errs[2].contains("`.example.com`"),
+            "{}",
+            errs[2]
+        );
+        assert!(
+            errs[3].starts_with("p.yaml:9:9: error: `https://x.example.com/` is a URL"),
+            "{}",
+            errs[3]
+        );
         assert!(errs[4].starts_with("p.yaml:10:19: error: unknown category `nope`"), "{}", errs[4]);
-        assert!(errs[5].starts_with("p.yaml:11:5: error: group `h` has no `priority`"), "{}", errs[5]);
+        assert!(
+            errs[5].starts_with("p.yaml:11:5: error: group `h` has no `priority`"),
+            "{}",
+            errs[5]
+        );
     }
 
     #[test]
