@@ -45,6 +45,7 @@ pub mod dns;
 mod error;
 pub mod event;
 mod flow;
+pub mod fuzzing;
 pub mod http;
 pub mod quic;
 mod stats;

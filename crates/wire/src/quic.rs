@@ -351,16 +351,7 @@ impl QuicClient {
             feed.decrypted += 1;
             self.version = h.version;
             let before = self.frames;
-            let chunks = &mut self.chunks;
-            let frames = &mut self.frames;
-            let ok = walk_frames(&plain, |off, data| {
-                *frames += 1;
-                let end = off.saturating_add(data.len() as u64);
-                if end <= MAX_CRYPTO && !data.is_empty() {
-                    chunks.insert(off, data.to_vec());
-                }
-            });
-            if !ok {
+            if !self.add_frames(&plain) {
                 self.malformed = true;
             }
             if self.frames > before {
@@ -368,6 +359,20 @@ impl QuicClient {
             }
         }
         (feed, self.try_hello())
+    }
+
+    /// Files the CRYPTO frames of a decrypted payload by offset. Returns
+    /// false when a frame is malformed.
+    fn add_frames(&mut self, plain: &[u8]) -> bool {
+        let chunks = &mut self.chunks;
+        let frames = &mut self.frames;
+        walk_frames(plain, |off, data| {
+            *frames += 1;
+            let end = off.saturating_add(data.len() as u64);
+            if end <= MAX_CRYPTO && !data.is_empty() {
+                chunks.insert(off, data.to_vec());
+            }
+        })
     }
 
     fn open(&mut self, h: &LongHeader<'_>) -> Option<Vec<u8>> {
@@ -436,6 +441,24 @@ impl QuicClient {
     pub fn malformed(&self) -> bool {
         self.malformed
     }
+}
+
+/// Decrypts every client Initial packet in a datagram with keys derived
+/// from its own Destination Connection ID; returns the payloads (frames).
+pub fn decrypt_initials(datagram: &[u8]) -> Vec<Vec<u8>> {
+    long_headers(datagram)
+        .iter()
+        .filter(|h| h.is_initial())
+        .filter_map(|h| Keys::derive(h.version, h.dcid)?.open(h.packet, h.pn_offset))
+        .collect()
+}
+
+/// Reads a ClientHello from one decrypted Initial payload (its frames),
+/// as if it were the only Initial (for tests and fuzzing).
+pub fn hello_from_initial_payload(plaintext: &[u8]) -> Option<ClientHello> {
+    let mut c = QuicClient::new();
+    c.add_frames(plaintext);
+    c.try_hello().map(|h| h.hello)
 }
 
 /// Decrypts the client Initial packets of a sequence of datagrams and
