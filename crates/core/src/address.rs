@@ -256,11 +256,11 @@ impl<T: Bound> RangeSet<T> {
         all.sort_unstable();
         let mut ranges: Vec<(T, T)> = Vec::with_capacity(all.len());
         for (lo, hi) in all {
-            if let Some(last) = ranges.last_mut() {
-                if last.1.next().is_none_or(|n| lo <= n) {
-                    last.1 = last.1.max(hi);
-                    continue;
-                }
+            if let Some(last) = ranges.last_mut()
+                && last.1.next().is_none_or(|n| lo <= n)
+            {
+                last.1 = last.1.max(hi);
+                continue;
             }
             ranges.push((lo, hi));
         }
@@ -272,12 +272,11 @@ impl<T: Bound> RangeSet<T> {
         let mut ranges = Vec::new();
         let mut start = Some(T::MIN);
         for &(lo, hi) in &self.ranges {
-            if let Some(s) = start {
-                if lo > s {
-                    if let Some(end) = lo.prev() {
-                        ranges.push((s, end));
-                    }
-                }
+            if let Some(s) = start
+                && lo > s
+                && let Some(end) = lo.prev()
+            {
+                ranges.push((s, end));
             }
             start = hi.next();
         }

@@ -22,6 +22,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use aho_corasick::AhoCorasick;
+use smallvec::SmallVec;
 
 use crate::address::{IpSet, PortSet};
 use crate::error::{Error, ErrorKind, Errors};
@@ -123,6 +124,11 @@ impl Header {
             && self.dst_ports.contains(dp)
     }
 }
+
+/// Rules found matching one observation; rarely more than a few.
+type Hits = SmallVec<[Hit; 8]>;
+/// Families whose header was already checked for this observation.
+type Memo = SmallVec<[(u32, bool); 8]>;
 
 /// A matching rule found during evaluation.
 #[derive(Clone, Copy, Debug)]
@@ -243,6 +249,11 @@ impl CompiledPolicy {
             .sum()
     }
 
+    /// The anchored-name index (for benchmarks and the linter).
+    pub fn name_index(&self) -> &NameIndex {
+        &self.names
+    }
+
     /// Memory used by the compiled matchers.
     pub fn memory_usage(&self) -> MemoryUsage {
         let unanchored: usize = self.unanchored.iter().map(|u| u.automaton.memory_usage()).sum();
@@ -257,17 +268,17 @@ impl CompiledPolicy {
 
     /// What AWS does with the packet `obs`.
     pub fn evaluate(&self, obs: &Observation<'_>) -> Decision {
-        let mut hits = Vec::new();
+        let mut hits = Hits::new();
         self.collect(obs, &mut hits);
-        self.decide(hits, obs)
+        self.decide(&mut hits, obs)
     }
 
     /// Every rule that matches `obs`, in evaluation order, marking where
     /// evaluation stops, and the decision.
     pub fn explain(&self, obs: &Observation<'_>) -> (Vec<Match>, Decision) {
-        let mut hits = Vec::new();
+        let mut hits = Hits::new();
         self.collect(obs, &mut hits);
-        hits.sort_by_key(|h| h.rank);
+        hits.sort_unstable_by_key(|h| h.rank);
         let mut decided = false;
         let matches = hits
             .iter()
@@ -276,14 +287,14 @@ impl CompiledPolicy {
                 Match { id: h.id, action: h.action, decisive: decided }
             })
             .collect();
-        (matches, self.decide(hits, obs))
+        (matches, self.decide(&mut hits, obs))
     }
 
     /// The same answer as [`CompiledPolicy::evaluate`], computed by a plain
     /// loop over every expanded rule with the definitional matchers. Slow; for
     /// tests and cross-checks.
     pub fn evaluate_reference(&self, obs: &Observation<'_>) -> Decision {
-        let mut hits = Vec::new();
+        let mut hits = Hits::new();
         for (g, group) in self.policy.groups.iter().enumerate() {
             let env = Env::new(&self.policy, group);
             let rules: Vec<Rule> = match &group.rules {
@@ -309,7 +320,7 @@ impl CompiledPolicy {
                 }
             }
         }
-        self.decide(hits, obs)
+        self.decide(&mut hits, obs)
     }
 
     /// Evaluation order: STRICT_ORDER sorts by group priority then rule
@@ -334,8 +345,8 @@ impl CompiledPolicy {
         }
     }
 
-    fn collect(&self, obs: &Observation<'_>, hits: &mut Vec<Hit>) {
-        let mut memo: Vec<(u32, bool)> = Vec::new();
+    fn collect(&self, obs: &Observation<'_>, hits: &mut Hits) {
+        let mut memo = Memo::new();
         for buffer in [Buffer::TlsSni, Buffer::HttpHost, Buffer::DnsQuery, Buffer::HttpHeaderNames]
         {
             let Some(value) = obs.buffer(buffer) else { continue };
@@ -345,7 +356,7 @@ impl CompiledPolicy {
                 }
             });
             for u in self.unanchored.iter().filter(|u| u.buffer == buffer) {
-                let mut seen: Vec<u32> = Vec::new();
+                let mut seen: SmallVec<[u32; 8]> = SmallVec::new();
                 for m in u.automaton.find_overlapping_iter(value) {
                     let family = u.families[m.pattern().as_usize()];
                     if !seen.contains(&family) {
@@ -386,8 +397,8 @@ impl CompiledPolicy {
         entry: u32,
         value: &[u8],
         obs: &Observation<'_>,
-        memo: &mut Vec<(u32, bool)>,
-        hits: &mut Vec<Hit>,
+        memo: &mut Memo,
+        hits: &mut Hits,
     ) {
         let family = &self.families[family_id as usize];
         let header_ok = match memo.iter().find(|(f, _)| *f == family_id) {
@@ -439,10 +450,10 @@ impl CompiledPolicy {
         });
     }
 
-    fn decide(&self, mut hits: Vec<Hit>, obs: &Observation<'_>) -> Decision {
-        hits.sort_by_key(|h| h.rank);
+    fn decide(&self, hits: &mut Hits, obs: &Observation<'_>) -> Decision {
+        hits.sort_unstable_by_key(|h| h.rank);
         let mut alerts = Vec::new();
-        for hit in hits {
+        for &hit in hits.iter() {
             if hit.logs {
                 alerts.push(AlertSource::Rule { id: hit.id, action: hit.action });
             }

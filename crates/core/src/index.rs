@@ -38,24 +38,47 @@ pub struct Posting {
     pub anchor: Anchor,
 }
 
-const OVERFLOW: u64 = 1 << 63;
-const SUFFIX: u64 = 1 << 62;
-const FAMILY_BITS: u32 = 30;
-/// The largest family number the inline encoding holds.
-pub const MAX_FAMILY: u32 = (1 << FAMILY_BITS) - 1;
+/// The largest family number an index can hold.
+pub const MAX_FAMILY: u32 = (1 << 30) - 1;
 
-impl Posting {
-    fn encode(self) -> u64 {
-        let anchor = if self.anchor == Anchor::Suffix { SUFFIX } else { 0 };
-        anchor | (u64::from(self.family) << 32) | u64::from(self.entry)
+/// How postings are packed into the fst's 64-bit outputs.
+///
+/// The fst stores each output in as many bytes as the largest value on a
+/// node needs, so small values make a small index. The lowest bit says
+/// whether the value is an inline posting or points into the overflow table;
+/// an inline posting is `(entry × families + family) × 2 + suffix`, a mixed
+/// radix that needs only as many bits as the policy has entries.
+#[derive(Clone, Copy, Debug)]
+struct Packing {
+    families: u64,
+}
+
+impl Packing {
+    /// The inline value of `p`, or `None` if it does not fit in 63 bits.
+    fn encode(self, p: Posting) -> Option<u64> {
+        let suffix = u128::from(p.anchor == Anchor::Suffix);
+        let value = ((u128::from(p.entry) * u128::from(self.families) + u128::from(p.family)) * 2
+            + suffix)
+            << 1;
+        u64::try_from(value).ok()
     }
 
-    fn decode(value: u64) -> Posting {
-        Posting {
-            family: ((value >> 32) as u32) & MAX_FAMILY,
-            entry: value as u32,
-            anchor: if value & SUFFIX != 0 { Anchor::Suffix } else { Anchor::Exact },
+    fn encode_overflow(start: usize, len: usize) -> u64 {
+        (((start as u64) << 16 | len.min(0xffff) as u64) << 1) | 1
+    }
+
+    fn decode(self, value: u64) -> Result<Posting, (usize, usize)> {
+        let payload = value >> 1;
+        if value & 1 == 1 {
+            return Err(((payload >> 16) as usize, (payload & 0xffff) as usize));
         }
+        let suffix = payload & 1 == 1;
+        let rest = payload >> 1;
+        Ok(Posting {
+            family: (rest % self.families) as u32,
+            entry: (rest / self.families) as u32,
+            anchor: if suffix { Anchor::Suffix } else { Anchor::Exact },
+        })
     }
 }
 
@@ -89,6 +112,9 @@ impl NameIndexBuilder {
             key(a).cmp(key(b)).then(a.2.family.cmp(&b.2.family)).then(a.2.entry.cmp(&b.2.entry))
         });
 
+        let packing = Packing {
+            families: self.entries.iter().map(|e| u64::from(e.2.family) + 1).max().unwrap_or(1),
+        };
         let mut builder = Builder::memory();
         let mut overflow: Vec<Posting> = Vec::new();
         let mut i = 0;
@@ -98,12 +124,13 @@ impl NameIndexBuilder {
             while j < self.entries.len() && key(&self.entries[j]) == k {
                 j += 1;
             }
-            let value = if j - i == 1 {
-                self.entries[i].2.encode()
+            let inline = if j - i == 1 { packing.encode(self.entries[i].2) } else { None };
+            let value = if let Some(value) = inline {
+                value
             } else {
-                let start = overflow.len() as u64;
+                let start = overflow.len();
                 overflow.extend(self.entries[i..j].iter().map(|e| e.2));
-                OVERFLOW | (start << 16) | (j - i).min(0xffff) as u64
+                Packing::encode_overflow(start, j - i)
             };
             // Keys are sorted and unique here, so insertion cannot fail.
             let _ = builder.insert(k, value);
@@ -111,7 +138,7 @@ impl NameIndexBuilder {
         }
         let bytes = builder.into_inner().unwrap_or_default();
         let fst = Fst::new(bytes).unwrap_or_else(|_| empty_fst());
-        NameIndex { fst, overflow }
+        NameIndex { fst, overflow, packing }
     }
 }
 
@@ -132,6 +159,7 @@ fn push_key(out: &mut Vec<u8>, name: &[u8]) {
 pub struct NameIndex {
     fst: Fst<Vec<u8>>,
     overflow: Vec<Posting>,
+    packing: Packing,
 }
 
 impl std::fmt::Debug for NameIndex {
@@ -185,12 +213,15 @@ impl NameIndex {
                 found(p);
             }
         };
-        if value & OVERFLOW == 0 {
-            report(Posting::decode(value));
-        } else {
-            let start = ((value & !OVERFLOW) >> 16) as usize;
-            let len = (value & 0xffff) as usize;
-            self.overflow.get(start..start + len).unwrap_or(&[]).iter().copied().for_each(report);
+        match self.packing.decode(value) {
+            Ok(posting) => report(posting),
+            Err((start, len)) => self
+                .overflow
+                .get(start..start + len)
+                .unwrap_or(&[])
+                .iter()
+                .copied()
+                .for_each(report),
         }
     }
 

@@ -244,17 +244,11 @@ impl Default for HomeNet {
 /// Options that decide how domain lists turn into rules where AWS's own
 /// behaviour is not documented. Each default is the documented best guess
 /// (see `docs/semantics.md`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize)]
 pub struct Generation {
     /// Whether ALLOWLISTs emit their catch-all drop rules. `None` = AWS's
     /// behaviour as documented: only under DEFAULT_ACTION_ORDER.
     pub allowlist_trailers: Option<bool>,
-}
-
-impl Default for Generation {
-    fn default() -> Generation {
-        Generation { allowlist_trailers: None }
-    }
 }
 
 impl Generation {

@@ -3,6 +3,8 @@
 //! give exactly the decision of [`CompiledPolicy::evaluate_reference`] (a
 //! plain loop over every expanded rule with the definitional matchers).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use proptest::prelude::*;
 use rulesim_core::address::{AddrSpec, PortSpec};
 use rulesim_core::name::{NameSource, TargetName, observe};

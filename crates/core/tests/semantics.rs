@@ -2,6 +2,8 @@
 //! §4 and §5.2). Each expectation is written from the documentation, not
 //! from the code.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::net::IpAddr;
 
 use rulesim_core::name::{NameSource, observe, parse_target};
