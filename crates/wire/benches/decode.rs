@@ -1,1 +1,81 @@
-fn main() {}
+//! Decoding throughput on the bench captures, beside the I/O floor.
+//!
+//! `records` only walks the file's packet records (what any pcap reader
+//! must do) in memory, `records_from_file` does the same reading the file
+//! (page cache), and `decode` runs the whole pipeline to flow and app
+//! events from memory. Each is
+//! measured in bytes/s and in packets/s.
+
+// criterion_group! generates an undocumented function.
+#![allow(missing_docs)]
+
+use std::hint::black_box;
+use std::io::Cursor;
+use std::path::Path;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use rulesim_wire::{CaptureReader, Config, Decoder};
+
+const CAPTURES: [&str; 2] =
+    ["bench_tls_curl_sequential.pcap", "bench_tls_python_asyncio_concurrent.pcap"];
+
+fn read_records(bytes: &[u8]) -> u64 {
+    let Ok(mut r) = CaptureReader::new(Cursor::new(bytes), "bench") else { return 0 };
+    let mut sum = 0u64;
+    while let Some(p) = r.next_packet() {
+        sum += p.data.len() as u64;
+    }
+    sum
+}
+
+fn read_records_from_file(path: &Path) -> u64 {
+    let Ok(f) = std::fs::File::open(path) else { return 0 };
+    let Ok(mut r) = CaptureReader::new(std::io::BufReader::with_capacity(256 * 1024, f), "bench")
+    else {
+        return 0;
+    };
+    let mut sum = 0u64;
+    while let Some(p) = r.next_packet() {
+        sum += p.data.len() as u64;
+    }
+    sum
+}
+
+fn decode_all(bytes: &[u8]) -> u64 {
+    let Ok(d) = Decoder::new(Cursor::new(bytes), "bench", Config::default()) else { return 0 };
+    d.count() as u64
+}
+
+fn bench(c: &mut Criterion) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../pcaps/bench");
+    for name in CAPTURES {
+        let Ok(bytes) = std::fs::read(dir.join(name)) else {
+            eprintln!("skipping {name}: not found in {}", dir.display());
+            continue;
+        };
+        let packets = {
+            let Ok(mut r) = CaptureReader::new(Cursor::new(&bytes[..]), name) else { continue };
+            let mut n = 0;
+            while r.next_packet().is_some() {
+                n += 1;
+            }
+            n
+        };
+        for (unit, throughput) in [
+            ("bytes", Throughput::Bytes(bytes.len() as u64)),
+            ("packets", Throughput::Elements(packets)),
+        ] {
+            let mut g = c.benchmark_group(format!("{unit}/{name}"));
+            g.throughput(throughput);
+            g.sample_size(20);
+            g.bench_function("records", |b| b.iter(|| read_records(black_box(&bytes))));
+            let path = dir.join(name);
+            g.bench_function("records_from_file", |b| b.iter(|| read_records_from_file(&path)));
+            g.bench_function("decode", |b| b.iter(|| decode_all(black_box(&bytes))));
+            g.finish();
+        }
+    }
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

@@ -122,17 +122,20 @@ enum Endian {
 
 impl Endian {
     fn u16(self, b: &[u8], at: usize) -> u16 {
-        let v = [b.get(at).copied().unwrap_or(0), b.get(at + 1).copied().unwrap_or(0)];
+        let v = match b.get(at..at + 2) {
+            Some(&[x, y]) => [x, y],
+            _ => [0, 0],
+        };
         match self {
             Endian::Little => u16::from_le_bytes(v),
             Endian::Big => u16::from_be_bytes(v),
         }
     }
     fn u32(self, b: &[u8], at: usize) -> u32 {
-        let mut v = [0u8; 4];
-        for (i, x) in v.iter_mut().enumerate() {
-            *x = b.get(at + i).copied().unwrap_or(0);
-        }
+        let v = match b.get(at..at + 4) {
+            Some(&[w, x, y, z]) => [w, x, y, z],
+            _ => [0; 4],
+        };
         match self {
             Endian::Little => u32::from_le_bytes(v),
             Endian::Big => u32::from_be_bytes(v),
@@ -373,7 +376,8 @@ impl<R: Read> CaptureReader<R> {
         if !self.read_body(incl, "packet record", start) {
             return None;
         }
-        let ns = if nanos { secs * 1_000_000_000 + frac } else { secs * 1_000_000_000 + frac * 1000 };
+        let ns =
+            if nanos { secs * 1_000_000_000 + frac } else { secs * 1_000_000_000 + frac * 1000 };
         Some((Timestamp(ns), linktype, 0, incl, orig))
     }
 
@@ -411,7 +415,7 @@ impl<R: Read> CaptureReader<R> {
             }
         };
         let total = endian.u32(&head, 0) as usize;
-        if total < 28 || total % 4 != 0 || total > MAX_BLOCK {
+        if total < 28 || !total.is_multiple_of(4) || total > MAX_BLOCK {
             return Err(Error::new(
                 ErrorKind::Corrupt,
                 &self.name,
@@ -441,7 +445,11 @@ impl<R: Read> CaptureReader<R> {
                     return None;
                 }
                 Ok(Fill::Partial) => {
-                    self.fail(ErrorKind::Truncated, "file ends inside a block header".into(), start);
+                    self.fail(
+                        ErrorKind::Truncated,
+                        "file ends inside a block header".into(),
+                        start,
+                    );
                     return None;
                 }
                 Err(e) => {
@@ -462,7 +470,7 @@ impl<R: Read> CaptureReader<R> {
             self.offset += 8;
             let btype = endian.u32(&head, 0);
             let total = endian.u32(&head, 4) as usize;
-            if total < 12 || total % 4 != 0 || total > MAX_BLOCK {
+            if total < 12 || !total.is_multiple_of(4) || total > MAX_BLOCK {
                 self.fail(
                     ErrorKind::Corrupt,
                     format!("pcapng block of type 0x{btype:x} has an impossible length {total}"),
@@ -562,7 +570,9 @@ impl<R: Read> CaptureReader<R> {
         if cap > body_len - 20 {
             self.fail(
                 ErrorKind::Corrupt,
-                format!("pcapng packet block claims {cap} captured bytes in a {body_len}-byte body"),
+                format!(
+                    "pcapng packet block claims {cap} captured bytes in a {body_len}-byte body"
+                ),
                 start,
             );
             return None;
@@ -575,7 +585,11 @@ impl<R: Read> CaptureReader<R> {
         Some((ts, iface.linktype, 20, cap, orig))
     }
 
-    fn read_spb(&mut self, endian: Endian, body_len: usize) -> Option<(Timestamp, LinkType, usize, usize, u32)> {
+    fn read_spb(
+        &mut self,
+        endian: Endian,
+        body_len: usize,
+    ) -> Option<(Timestamp, LinkType, usize, usize, u32)> {
         let Some(iface) = self.interface(0) else {
             self.stats.unknown_interface += 1;
             return None;
@@ -593,7 +607,7 @@ fn convert_ts(units: u64, iface: Interface) -> Timestamp {
     let (pow2, exp) = iface.tsresol;
     let units = u128::from(units);
     let ns = if pow2 {
-        units * 1_000_000_000 >> exp.min(127)
+        (units * 1_000_000_000) >> exp.min(127)
     } else if exp <= 9 {
         units * 10u128.pow(u32::from(9 - exp))
     } else {
@@ -613,7 +627,8 @@ mod tests {
 
     #[test]
     fn tsresol_units() {
-        let iface = Interface { linktype: LinkType(1), tsresol: (false, 9), tsoffset: 0, snaplen: 0 };
+        let iface =
+            Interface { linktype: LinkType(1), tsresol: (false, 9), tsoffset: 0, snaplen: 0 };
         assert_eq!(convert_ts(5, iface).0, 5);
         let iface = Interface { tsresol: (false, 6), ..iface };
         assert_eq!(convert_ts(5, iface).0, 5000);

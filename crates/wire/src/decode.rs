@@ -228,7 +228,7 @@ fn decode_ipv4(b: &[u8], depth: u8) -> Result<IpPacket<'_>, Skip> {
 
 fn decode_ipv6(b: &[u8], depth: u8) -> Result<IpPacket<'_>, Skip> {
     if b.len() < 40 {
-        return Err(if b.is_empty() { Skip::Truncated } else { Skip::Truncated });
+        return Err(Skip::Truncated);
     }
     if b[0] >> 4 != 6 {
         return Err(Skip::Malformed);

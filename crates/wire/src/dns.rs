@@ -12,8 +12,8 @@
 use std::net::IpAddr;
 
 use hickory_proto::op::{Message, MessageType};
-use hickory_proto::rr::{Name, RData};
 use hickory_proto::rr::rdata::svcb::SvcParamValue;
+use hickory_proto::rr::{Name, RData};
 
 /// A DNS question.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -216,7 +216,9 @@ fn read_name(b: &[u8], mut at: usize) -> Option<(String, usize)> {
 pub fn split_tcp_messages(buf: &[u8]) -> (Vec<&[u8]>, usize) {
     let mut out = Vec::new();
     let mut used = 0;
-    while let Some(len) = buf.get(used..used + 2).map(|l| usize::from(u16::from_be_bytes([l[0], l[1]]))) {
+    while let Some(len) =
+        buf.get(used..used + 2).map(|l| usize::from(u16::from_be_bytes([l[0], l[1]])))
+    {
         let Some(msg) = buf.get(used + 2..used + 2 + len) else { break };
         out.push(msg);
         used += 2 + len;

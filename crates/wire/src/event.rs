@@ -185,8 +185,13 @@ pub struct HelloEvent {
     pub quic_version: Option<u32>,
     /// Some of its segments arrived out of order.
     pub out_of_order: bool,
-    /// A JA4-style fingerprint.
-    pub ja4: String,
+}
+
+impl HelloEvent {
+    /// The JA4 fingerprint of the ClientHello (computed on demand).
+    pub fn ja4(&self) -> String {
+        self.hello.ja4(self.quic_version.is_some())
+    }
 }
 
 /// An HTTP/1.x request head.
@@ -277,13 +282,13 @@ pub enum Event {
     /// A flow left the table.
     FlowClosed(FlowClosed),
     /// A TLS ClientHello over TCP.
-    ClientHello(HelloEvent),
+    ClientHello(Box<HelloEvent>),
     /// A ClientHello from QUIC Initial packets.
-    QuicClientHello(HelloEvent),
+    QuicClientHello(Box<HelloEvent>),
     /// An HTTP/1.x request head.
-    HttpRequest(HttpEvent),
+    HttpRequest(Box<HttpEvent>),
     /// A DNS query.
-    DnsQuery(DnsEvent),
+    DnsQuery(Box<DnsEvent>),
     /// A DNS response.
-    DnsAnswer(DnsEvent),
+    DnsAnswer(Box<DnsEvent>),
 }

@@ -13,7 +13,9 @@
 //! needs (a TLS flow after its ClientHello flight, say) reassembly stops,
 //! which keeps the per-packet cost low.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
+
+use foldhash::HashMap;
 use std::net::{IpAddr, SocketAddr};
 
 use crate::capture::{RawPacket, Timestamp};
@@ -25,16 +27,28 @@ use crate::quic::{self, QuicClient};
 use crate::stats::{Config, Stats};
 use crate::tls::{StreamState, TlsClientStream};
 
+/// The 5-tuple with the endpoints in a canonical order, as integers
+/// (IPv4 as IPv4-mapped IPv6) so hashing and comparing are cheap.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 struct FlowKey {
-    proto: u8,
-    a: SocketAddr,
-    b: SocketAddr,
+    a: u128,
+    b: u128,
+    /// Protocol, port of `a`, port of `b`.
+    rest: u64,
 }
 
 impl FlowKey {
     fn new(proto: u8, x: SocketAddr, y: SocketAddr) -> Self {
-        if x <= y { FlowKey { proto, a: x, b: y } } else { FlowKey { proto, a: y, b: x } }
+        fn ip(a: SocketAddr) -> u128 {
+            match a.ip() {
+                IpAddr::V4(v4) => u128::from(v4.to_ipv6_mapped()),
+                IpAddr::V6(v6) => u128::from(v6),
+            }
+        }
+        let (x, y) = ((ip(x), x.port()), (ip(y), y.port()));
+        let (a, b) = if x <= y { (x, y) } else { (y, x) };
+        let rest = (u64::from(proto) << 32) | (u64::from(a.1) << 16) | u64::from(b.1);
+        FlowKey { a: a.0, b: b.0, rest }
     }
 }
 
@@ -558,8 +572,7 @@ impl Engine {
                 }
                 if let Some(h) = hello {
                     ev.completed = AppEvents(AppEvents::QUIC_CLIENT_HELLO);
-                    let ja4 = h.hello.ja4(true);
-                    self.pending.push_back(Event::QuicClientHello(HelloEvent {
+                    self.pending.push_back(Event::QuicClientHello(Box::new(HelloEvent {
                         ctx: actx,
                         index: 0,
                         hello: h.hello,
@@ -568,8 +581,7 @@ impl Engine {
                         crypto_frames: h.crypto_frames,
                         quic_version: Some(h.version),
                         out_of_order: false,
-                        ja4,
-                    }));
+                    })));
                 }
             }
             _ => {}
@@ -603,7 +615,7 @@ fn dns_message(
         stats.dns_partial += 1;
     }
     let response = m.response;
-    let e = DnsEvent { ctx: actx, transport, message: m };
+    let e = Box::new(DnsEvent { ctx: actx, transport, message: m });
     if response {
         pending.push_back(Event::DnsAnswer(e));
         AppEvents(AppEvents::DNS_ANSWER)
@@ -651,8 +663,7 @@ fn tcp_app(
             stream.consume(used);
             for h in out {
                 done.0 |= AppEvents::CLIENT_HELLO;
-                let ja4 = h.hello.ja4(false);
-                pending.push_back(Event::ClientHello(HelloEvent {
+                pending.push_back(Event::ClientHello(Box::new(HelloEvent {
                     ctx: actx,
                     index: f.hellos,
                     hello: h.hello,
@@ -661,8 +672,7 @@ fn tcp_app(
                     crypto_frames: 0,
                     quic_version: None,
                     out_of_order: stream.saw_out_of_order,
-                    ja4,
-                }));
+                })));
                 f.hellos += 1;
             }
             match state {
@@ -681,12 +691,12 @@ fn tcp_app(
             stream.consume(used);
             for (i, request) in (first_index..).zip(out) {
                 done.0 |= AppEvents::HTTP_REQUEST;
-                pending.push_back(Event::HttpRequest(HttpEvent {
+                pending.push_back(Event::HttpRequest(Box::new(HttpEvent {
                     ctx: actx,
                     index: i,
                     segments,
                     request,
-                }));
+                })));
             }
             if h.stopped() {
                 stats.http_stopped += 1;

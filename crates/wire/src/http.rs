@@ -245,7 +245,8 @@ mod tests {
 
     #[test]
     fn http10_without_host() {
-        let Parsed::Request(req, _) = parse_request(b"GET / HTTP/1.0\r\nUser-Agent: x\r\n\r\n") else {
+        let Parsed::Request(req, _) = parse_request(b"GET / HTTP/1.0\r\nUser-Agent: x\r\n\r\n")
+        else {
             panic!()
         };
         assert_eq!(req.host, None);

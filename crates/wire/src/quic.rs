@@ -412,7 +412,8 @@ impl QuicClient {
         if stream.len() < 4 {
             return None;
         }
-        let mlen = (usize::from(stream[1]) << 16) | (usize::from(stream[2]) << 8) | usize::from(stream[3]);
+        let mlen =
+            (usize::from(stream[1]) << 16) | (usize::from(stream[2]) << 8) | usize::from(stream[3]);
         if stream[0] != 1 || mlen as u64 > MAX_CRYPTO {
             self.done = true;
             self.malformed = true;
@@ -463,7 +464,9 @@ pub fn hello_from_initial_payload(plaintext: &[u8]) -> Option<ClientHello> {
 
 /// Decrypts the client Initial packets of a sequence of datagrams and
 /// returns the ClientHello, if they hold one (for tests and fuzzing).
-pub fn client_hello_from_datagrams<'a>(datagrams: impl IntoIterator<Item = &'a [u8]>) -> Option<QuicHello> {
+pub fn client_hello_from_datagrams<'a>(
+    datagrams: impl IntoIterator<Item = &'a [u8]>,
+) -> Option<QuicHello> {
     let mut c = QuicClient::new();
     for d in datagrams {
         if let (_, Some(h)) = c.feed(d) {
@@ -492,9 +495,18 @@ mod tests {
             client,
             unhex("c00cf151ca5be075ed0ebfb5c80323c4 2d6b7db67881289af4008f1f6c357aea")
         );
-        assert_eq!(expand_label(&client, "quic key", 16).unwrap(), unhex("1f369613dd76d5467730efcbe3b1a22d"));
-        assert_eq!(expand_label(&client, "quic iv", 12).unwrap(), unhex("fa044b2f42a3fd3b46fb255c"));
-        assert_eq!(expand_label(&client, "quic hp", 16).unwrap(), unhex("9f50449e04a0e810283a1e9933adedd2"));
+        assert_eq!(
+            expand_label(&client, "quic key", 16).unwrap(),
+            unhex("1f369613dd76d5467730efcbe3b1a22d")
+        );
+        assert_eq!(
+            expand_label(&client, "quic iv", 12).unwrap(),
+            unhex("fa044b2f42a3fd3b46fb255c")
+        );
+        assert_eq!(
+            expand_label(&client, "quic hp", 16).unwrap(),
+            unhex("9f50449e04a0e810283a1e9933adedd2")
+        );
     }
 
     /// RFC 9369 Appendix A.1 (QUIC v2) client keys.
@@ -507,7 +519,10 @@ mod tests {
             client,
             unhex("14ec9d6eb9fd7af83bf5a668bc17a7e2 83766aade7ecd0891f70f9ff7f4bf47b")
         );
-        assert_eq!(expand_label(&client, "quicv2 key", 16).unwrap(), unhex("8b1a0bc121284290a29e0971b5cd045d"));
+        assert_eq!(
+            expand_label(&client, "quicv2 key", 16).unwrap(),
+            unhex("8b1a0bc121284290a29e0971b5cd045d")
+        );
     }
 
     #[test]

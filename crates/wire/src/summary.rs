@@ -286,7 +286,10 @@ fn notes(s: &FlowSummary, f: &Facts) -> Vec<String> {
             }
         }
         if let Some(ech) = &h.ech {
-            n.push(if ech.grease { "ECH GREASE extension present" } else { "ECH extension present" }.to_owned());
+            n.push(
+                if ech.grease { "ECH GREASE extension present" } else { "ECH extension present" }
+                    .to_owned(),
+            );
         }
         if h.key_share_groups.contains(&group::X25519_MLKEM768) {
             n.push("X25519MLKEM768 key share".to_owned());
@@ -310,7 +313,10 @@ fn notes(s: &FlowSummary, f: &Facts) -> Vec<String> {
         if f.http_no_host {
             n.push("HTTP request without Host header".to_owned());
         }
-        if s.http_hosts.iter().any(|h| h.rsplit_once(':').is_some_and(|(_, p)| p.bytes().all(|c| c.is_ascii_digit()))) {
+        if s.http_hosts
+            .iter()
+            .any(|h| h.rsplit_once(':').is_some_and(|(_, p)| p.bytes().all(|c| c.is_ascii_digit())))
+        {
             n.push("Host header includes port".to_owned());
         }
         if f.http_absolute {

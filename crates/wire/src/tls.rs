@@ -243,7 +243,9 @@ pub fn parse_client_hello(msg: &[u8]) -> Result<ClientHello, HelloError> {
             ext::SUPPORTED_VERSIONS => {
                 hello.supported_versions = u16_list(data.get(1..).unwrap_or(&[]));
             }
-            ext::SUPPORTED_GROUPS => hello.supported_groups = u16_list(data.get(2..).unwrap_or(&[])),
+            ext::SUPPORTED_GROUPS => {
+                hello.supported_groups = u16_list(data.get(2..).unwrap_or(&[]))
+            }
             ext::SIGNATURE_ALGORITHMS => {
                 hello.signature_algorithms = u16_list(data.get(2..).unwrap_or(&[]));
             }

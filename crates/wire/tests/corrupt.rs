@@ -1,6 +1,8 @@
 //! Damaged input: wrong magic, truncation, impossible lengths, snaplen cuts
 //! and garbage packets are reported and counted, never a panic, and the
 //! flows before the damage are still decoded.
+// Helpers outside #[test] fns unwrap too: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used)]
 
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
@@ -36,8 +38,9 @@ fn record_offsets(bytes: &[u8]) -> Vec<usize> {
 
 #[test]
 fn wrong_magic_names_the_file_and_the_magic() {
-    let err = Decoder::new(Cursor::new(b"GIF89a........................"), "cat.gif", Config::default())
-        .unwrap_err();
+    let err =
+        Decoder::new(Cursor::new(b"GIF89a........................"), "cat.gif", Config::default())
+            .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NotACapture);
     let msg = err.to_string();
     assert!(msg.starts_with("cat.gif: not a pcap or pcapng file (magic 0x47494638)"), "{msg}");

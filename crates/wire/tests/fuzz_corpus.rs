@@ -1,15 +1,20 @@
 //! Every seed of every fuzz target (`fuzz/corpus/<target>/*`) runs through
 //! the same entry point as the fuzzer, so the corpora are regression tests
 //! in ordinary `cargo test` runs.
+// Helpers outside #[test] fns unwrap too: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used)]
 
 use std::path::Path;
 
 use rulesim_wire::fuzzing;
 
+/// A fuzz entry point.
+type Target = fn(&[u8]);
+
 #[test]
 fn fuzz_corpora_run_without_panics() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus");
-    let targets: [(&str, fn(&[u8])); 5] = [
+    let targets: [(&str, Target); 5] = [
         ("client_hello", fuzzing::client_hello),
         ("quic_initial", fuzzing::quic_initial),
         ("http_request", fuzzing::http_request),
@@ -36,7 +41,10 @@ fn fuzz_corpora_run_without_panics() {
 fn seeds_contain_what_their_target_parses() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus");
     let read = |t: &str| -> Vec<Vec<u8>> {
-        std::fs::read_dir(root.join(t)).unwrap().map(|e| std::fs::read(e.unwrap().path()).unwrap()).collect()
+        std::fs::read_dir(root.join(t))
+            .unwrap()
+            .map(|e| std::fs::read(e.unwrap().path()).unwrap())
+            .collect()
     };
     let hellos = read("client_hello")
         .iter()
@@ -48,6 +56,9 @@ fn seeds_contain_what_their_target_parses() {
         .filter(|s| rulesim_wire::quic::hello_from_initial_payload(s).is_some())
         .count();
     assert!(quic >= 5, "{quic}");
-    let dns = read("dns_message").iter().filter(|s| rulesim_wire::dns::parse_message(s).is_some()).count();
+    let dns = read("dns_message")
+        .iter()
+        .filter(|s| rulesim_wire::dns::parse_message(s).is_some())
+        .count();
     assert!(dns >= 10, "{dns}");
 }

@@ -2,6 +2,8 @@
 //! independently produced `expected.jsonl` (tshark with out-of-order
 //! reassembly and QUIC decryption, cross-checked by a second parser and the
 //! lab servers' logs).
+// Helpers outside #[test] fns unwrap too: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used)]
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -38,8 +40,16 @@ fn compare(exp: &Value, got: &FlowSummary, full: bool) -> Vec<String> {
     check("dns_qnames", exp["dns_qnames"].clone(), serde_json::to_value(&got.dns_qnames).unwrap());
     if full {
         check("sni_all", exp["sni_all"].clone(), serde_json::to_value(&got.sni_all).unwrap());
-        check("http_hosts", exp["http_hosts"].clone(), serde_json::to_value(&got.http_hosts).unwrap());
-        check("dns_qtypes", exp["dns_qtypes"].clone(), serde_json::to_value(&got.dns_qtypes).unwrap());
+        check(
+            "http_hosts",
+            exp["http_hosts"].clone(),
+            serde_json::to_value(&got.http_hosts).unwrap(),
+        );
+        check(
+            "dns_qtypes",
+            exp["dns_qtypes"].clone(),
+            serde_json::to_value(&got.dns_qtypes).unwrap(),
+        );
         check("first_frame", exp["first_frame"].clone(), got.first_frame.into());
         check("packets", exp["packets"].clone(), got.packets.into());
         check("ip_version", exp["ip_version"].clone(), got.ip_version.into());
