@@ -6,7 +6,9 @@
 //!
 //! Tunnels a firewall sits behind are taken off: VLAN and QinQ tags, GENEVE
 //! (AWS Gateway Load Balancer, UDP 6081), VXLAN (UDP 4789), GTP-U
-//! (UDP 2152) and Teredo (UDP 3544). The packet reported is the innermost.
+//! (UDP 2152), Teredo (UDP 3544), AYIYA (UDP 5072), GRE (also over UDP
+//! 4754, and PPTP's PPP over GRE) and IP-in-IP. The packet reported is the
+//! innermost.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -153,19 +155,50 @@ fn decode_link(linktype: LinkType, f: &[u8], depth: u8) -> Result<IpPacket<'_>, 
             let proto = be16(f, 0).ok_or(Skip::Truncated)?;
             decode_ethertype(proto, f.get(20..).ok_or(Skip::Truncated)?, depth)
         }
-        LinkType::PPP => {
-            let mut b = f;
-            if b.starts_with(&[0xff, 0x03]) {
-                b = &b[2..];
-            }
-            let proto = be16(b, 0).ok_or(Skip::Truncated)?;
-            match proto {
-                0x0021 => decode_ipv4(&b[2..], depth),
-                0x0057 => decode_ipv6(&b[2..], depth),
-                _ => Err(Skip::NotIp),
-            }
-        }
+        LinkType::PPP => decode_ppp(f, depth),
         _ => Err(Skip::UnsupportedLinkType),
+    }
+}
+
+/// PPP with optional HDLC address/control bytes and an optionally
+/// compressed (1-byte) protocol field.
+fn decode_ppp(f: &[u8], depth: u8) -> Result<IpPacket<'_>, Skip> {
+    let b = f.strip_prefix(&[0xff, 0x03][..]).unwrap_or(f);
+    let first = *b.first().ok_or(Skip::Truncated)?;
+    let (proto, rest) = if first & 1 == 1 {
+        (u16::from(first), &b[1..])
+    } else {
+        (be16(b, 0).ok_or(Skip::Truncated)?, &b[2..])
+    };
+    match proto {
+        0x0021 => decode_ipv4(rest, depth),
+        0x0057 => decode_ipv6(rest, depth),
+        _ => Err(Skip::NotIp),
+    }
+}
+
+/// GRE (RFC 2784/2890) and PPTP's enhanced GRE (RFC 2637).
+fn decode_gre(b: &[u8], depth: u8) -> Result<IpPacket<'_>, Skip> {
+    let flags = be16(b, 0).ok_or(Skip::Truncated)?;
+    let proto = be16(b, 2).ok_or(Skip::Truncated)?;
+    let mut at = 4;
+    for bit in [0x8000u16, 0x2000, 0x1000] {
+        // Checksum(+reserved), key, sequence number.
+        if flags & bit != 0 || (bit == 0x8000 && flags & 0x4000 != 0) {
+            at += 4;
+        }
+    }
+    if flags & 0x0007 == 1 && flags & 0x0080 != 0 {
+        // Enhanced GRE acknowledgement number.
+        at += 4;
+    }
+    let inner = b.get(at..).ok_or(Skip::Truncated)?;
+    match proto {
+        0x6558 => decode_ethernet(inner, depth),
+        0x880b => decode_ppp(inner, depth),
+        // ERSPAN type II: 8-byte header, then Ethernet.
+        0x88be => decode_ethernet(inner.get(8..).ok_or(Skip::Truncated)?, depth),
+        other => decode_ethertype(other, inner, depth),
     }
 }
 
@@ -325,6 +358,11 @@ fn build<'a>(
             let code = *body.get(1).ok_or(Skip::Truncated)?;
             pkt.l4 = L4::Icmp { icmp_type, code };
         }
+        47 if depth < MAX_TUNNEL_DEPTH => {
+            if let Ok(inner) = decode_gre(body, depth + 1) {
+                return Ok(inner);
+            }
+        }
         4 if depth < MAX_TUNNEL_DEPTH => {
             if let Ok(inner) = decode_ipv4(body, depth + 1) {
                 return Ok(inner);
@@ -381,6 +419,22 @@ fn decapsulate(sport: u16, dport: u16, p: &[u8], depth: u8) -> Option<IpPacket<'
             }
         }
         return decode_ip_any(p.get(at..)?, depth).ok();
+    }
+    if is(4754) {
+        return decode_gre(p, depth).ok();
+    }
+    if is(5072) {
+        // AYIYA: identity (2^idlen bytes), signature (4*siglen bytes),
+        // then the packet of protocol `next header`.
+        let idlen = 1usize << (p.first()? >> 4);
+        let siglen = usize::from(p.get(1)? >> 4) * 4;
+        let next = *p.get(3)?;
+        let inner = p.get(8 + idlen + siglen..)?;
+        return match next {
+            4 => decode_ipv4(inner, depth).ok(),
+            41 => decode_ipv6(inner, depth).ok(),
+            _ => None,
+        };
     }
     if is(3544) {
         // Teredo: optional authentication / origin indicators, then IPv6.

@@ -165,6 +165,10 @@ enum App {
     Http(HttpClientStream),
     Dns,
     Quic(Box<QuicClient>),
+    /// A SOCKS 4/5 preamble; `greeted` once the SOCKS5 greeting is past.
+    Socks {
+        greeted: bool,
+    },
     Other,
 }
 
@@ -625,8 +629,90 @@ fn dns_message(
     }
 }
 
+/// Recognises the protocol from the client's first bytes. `None`: more
+/// bytes are needed.
+fn detect(buf: &[u8]) -> Option<App> {
+    match buf {
+        [] | [0x16] => return None,
+        [0x16, 0x03, ..] => return Some(App::Tls(TlsClientStream::new())),
+        _ => {}
+    }
+    let http = http::looks_like_request(buf);
+    if http == Some(true) {
+        return Some(App::Http(HttpClientStream::new()));
+    }
+    match socks_message_len(buf, false) {
+        Some(None) => None,
+        Some(Some(_)) => Some(App::Socks { greeted: false }),
+        None if http.is_none() => None,
+        None => Some(App::Other),
+    }
+}
+
+/// Length of the SOCKS client message at the start of `buf`: `None` when
+/// it is not one, `Some(None)` when more bytes are needed.
+fn socks_message_len(buf: &[u8], greeted: bool) -> Option<Option<usize>> {
+    let need = |n: usize| Some(if buf.len() >= n { Some(n) } else { None });
+    let Some(first) = buf.first() else { return Some(None) };
+    match (first, greeted) {
+        // SOCKS5 greeting: version, method count, methods.
+        (5, false) => {
+            let n = usize::from(*buf.get(1)?);
+            if n == 0 || n > 8 {
+                return None;
+            }
+            need(2 + n)
+        }
+        // SOCKS5 request: version, command, reserved, address type, ...
+        (5, true) => {
+            if !matches!(buf.get(1), None | Some(1..=3)) || buf.get(2).is_some_and(|r| *r != 0) {
+                return None;
+            }
+            match buf.get(3) {
+                None => Some(None),
+                Some(1) => need(10),
+                Some(4) => need(22),
+                Some(3) => match buf.get(4) {
+                    None => Some(None),
+                    Some(&n) => need(7 + usize::from(n)),
+                },
+                Some(_) => None,
+            }
+        }
+        // Username/password sub-negotiation after the greeting.
+        (1, true) => {
+            let ulen = usize::from(*buf.get(1)?);
+            let plen = usize::from(*buf.get(2 + ulen)?);
+            need(3 + ulen + plen)
+        }
+        // SOCKS4/4a CONNECT: version, command, port, IPv4, user id NUL,
+        // and for 4a (IP 0.0.0.x) a host name NUL.
+        (4, _) => {
+            if buf.get(1).is_some_and(|c| !matches!(c, 1 | 2)) {
+                return None;
+            }
+            if buf.len() < 9 {
+                return Some(None);
+            }
+            let Some(user_end) = buf[8..].iter().position(|&b| b == 0).map(|i| 8 + i + 1) else {
+                return if buf.len() > 512 { None } else { Some(None) };
+            };
+            if buf[4..7] == [0, 0, 0] && buf[7] != 0 {
+                match buf[user_end..].iter().position(|&b| b == 0) {
+                    Some(i) => need(user_end + i + 1),
+                    None => Some(None),
+                }
+            } else {
+                need(user_end)
+            }
+        }
+        _ => None,
+    }
+}
+
 /// Runs the app-layer parser on direction `d` of a TCP flow after new
-/// bytes were appended.
+/// bytes were appended. A proxy preamble (HTTP CONNECT, SOCKS) hands the
+/// rest of the stream back to protocol detection.
 fn tcp_app(
     f: &mut Flow,
     d: usize,
@@ -635,86 +721,109 @@ fn tcp_app(
     pending: &mut VecDeque<Event>,
 ) -> AppEvents {
     let mut done = AppEvents::default();
-    if matches!(f.app, App::Unknown) {
-        if d != 0 {
-            // Server speaks first: not something this crate inspects.
-            return done;
-        }
-        let buf = f.streams[0].buf.as_slice();
-        let tls = match buf {
-            [0x16, 0x03, ..] => Some(true),
-            [0x16] => None,
-            _ => Some(false),
-        };
-        f.app = match (tls, http::looks_like_request(buf)) {
-            (Some(true), _) => App::Tls(TlsClientStream::new()),
-            (_, Some(true)) => App::Http(HttpClientStream::new()),
-            (None, _) | (_, None) => return done,
-            _ => App::Other,
-        };
-    }
-    let stream = &mut f.streams[d];
-    let first_segment = stream.buf_first_segment;
-    let segments = stream.segments.saturating_sub(first_segment) + 1;
-    match &mut f.app {
-        App::Tls(t) => {
-            let mut out = Vec::new();
-            let (used, state) = t.feed(&stream.buf, &mut out);
-            stream.consume(used);
-            for h in out {
-                done.0 |= AppEvents::CLIENT_HELLO;
-                pending.push_back(Event::ClientHello(Box::new(HelloEvent {
-                    ctx: actx,
-                    index: f.hellos,
-                    hello: h.hello,
-                    records: h.records,
-                    segments,
-                    crypto_frames: 0,
-                    quic_version: None,
-                    out_of_order: stream.saw_out_of_order,
-                })));
-                f.hellos += 1;
+    loop {
+        if matches!(f.app, App::Unknown) {
+            if d != 0 {
+                // Server speaks first: not something this crate inspects.
+                return done;
             }
-            match state {
-                StreamState::Reading => {}
-                StreamState::Malformed => {
-                    stats.tls_malformed += 1;
+            match detect(&f.streams[0].buf) {
+                Some(app) => f.app = app,
+                None => return done,
+            }
+        }
+        let stream = &mut f.streams[d];
+        let first_segment = stream.buf_first_segment;
+        let segments = stream.segments.saturating_sub(first_segment) + 1;
+        let mut next_app = None;
+        match &mut f.app {
+            App::Tls(t) => {
+                let mut out = Vec::new();
+                let (used, state) = t.feed(&stream.buf, &mut out);
+                stream.consume(used);
+                for h in out {
+                    done.0 |= AppEvents::CLIENT_HELLO;
+                    pending.push_back(Event::ClientHello(Box::new(HelloEvent {
+                        ctx: actx,
+                        index: f.hellos,
+                        hello: h.hello,
+                        records: h.records,
+                        segments,
+                        crypto_frames: 0,
+                        quic_version: None,
+                        out_of_order: stream.saw_out_of_order,
+                    })));
+                    f.hellos += 1;
+                }
+                match state {
+                    StreamState::Reading => {}
+                    StreamState::Malformed => {
+                        stats.tls_malformed += 1;
+                        stream.stop();
+                    }
+                    _ => stream.stop(),
+                }
+            }
+            App::Http(h) => {
+                let mut out = Vec::new();
+                let first_index = h.requests();
+                let used = h.feed(&stream.buf, &mut out);
+                stream.consume(used);
+                for (i, request) in (first_index..).zip(out) {
+                    done.0 |= AppEvents::HTTP_REQUEST;
+                    pending.push_back(Event::HttpRequest(Box::new(HttpEvent {
+                        ctx: actx,
+                        index: i,
+                        segments,
+                        request,
+                    })));
+                }
+                if h.tunnelled() {
+                    next_app = Some(App::Unknown);
+                } else if h.stopped() {
+                    stats.http_stopped += 1;
                     stream.stop();
                 }
-                _ => stream.stop(),
+            }
+            App::Socks { greeted } => loop {
+                let first = stream.buf.first().copied();
+                match socks_message_len(&stream.buf, *greeted) {
+                    Some(Some(n)) => {
+                        stream.consume(n);
+                        match (first, *greeted) {
+                            (Some(5), false) => *greeted = true,
+                            (Some(1), true) => {}
+                            // A SOCKS4 or SOCKS5 connect request: the
+                            // tunnelled protocol follows.
+                            _ => {
+                                next_app = Some(App::Unknown);
+                                break;
+                            }
+                        }
+                    }
+                    Some(None) => break,
+                    None => {
+                        stream.stop();
+                        break;
+                    }
+                }
+            },
+            App::Dns => {
+                let (msgs, used) = dns::split_tcp_messages(&stream.buf);
+                for m in msgs {
+                    done.0 |= dns_message(m, actx, Transport::Tcp, stats, pending).0;
+                }
+                stream.consume(used);
+            }
+            _ => {
+                for s in &mut f.streams {
+                    s.stop();
+                }
             }
         }
-        App::Http(h) => {
-            let mut out = Vec::new();
-            let first_index = h.requests();
-            let used = h.feed(&stream.buf, &mut out);
-            stream.consume(used);
-            for (i, request) in (first_index..).zip(out) {
-                done.0 |= AppEvents::HTTP_REQUEST;
-                pending.push_back(Event::HttpRequest(Box::new(HttpEvent {
-                    ctx: actx,
-                    index: i,
-                    segments,
-                    request,
-                })));
-            }
-            if h.stopped() {
-                stats.http_stopped += 1;
-                stream.stop();
-            }
-        }
-        App::Dns => {
-            let (msgs, used) = dns::split_tcp_messages(&stream.buf);
-            for m in msgs {
-                done.0 |= dns_message(m, actx, Transport::Tcp, stats, pending).0;
-            }
-            stream.consume(used);
-        }
-        _ => {
-            for s in &mut f.streams {
-                s.stop();
-            }
+        match next_app {
+            Some(app) => f.app = app,
+            None => return done,
         }
     }
-    done
 }

@@ -6,7 +6,9 @@
 //! has its authority reported separately. Several requests on a kept-alive
 //! connection are read one after the other; request bodies with a
 //! Content-Length are skipped, while a chunked body ends the inspection of
-//! the connection (later requests would need a chunk parser).
+//! the connection (later requests would need a chunk parser). After a
+//! CONNECT request the stream belongs to the tunnelled protocol, which the
+//! caller inspects afresh (a ClientHello through an HTTPS proxy).
 
 /// Largest request head accepted (request line and headers).
 pub const MAX_HEAD: usize = 64 * 1024;
@@ -156,6 +158,7 @@ fn authority_of(target: &[u8]) -> Option<Vec<u8>> {
 pub struct HttpClientStream {
     skip_body: u64,
     stopped: bool,
+    tunnel: bool,
     requests: u32,
 }
 
@@ -170,6 +173,12 @@ impl HttpClientStream {
         self.stopped
     }
 
+    /// True after a CONNECT request: the bytes that follow belong to the
+    /// tunnelled protocol (usually TLS), not to HTTP.
+    pub fn tunnelled(&self) -> bool {
+        self.tunnel
+    }
+
     /// Requests read so far.
     pub fn requests(&self) -> u32 {
         self.requests
@@ -182,6 +191,9 @@ impl HttpClientStream {
         loop {
             if self.stopped {
                 return buf.len();
+            }
+            if self.tunnel {
+                return used;
             }
             let rest = &buf[used..];
             if self.skip_body > 0 {
@@ -204,7 +216,9 @@ impl HttpClientStream {
                 Parsed::Request(req, n) => {
                     used += n;
                     self.requests += 1;
-                    if req.chunked {
+                    if req.method == b"CONNECT" {
+                        self.tunnel = true;
+                    } else if req.chunked {
                         self.stopped = true;
                     } else if let Some(len) = req.content_length {
                         self.skip_body = len;

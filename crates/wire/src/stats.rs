@@ -15,7 +15,8 @@ pub struct Config {
     /// TCP flows idle this long (capture time, seconds) are closed.
     /// AWS Network Firewall uses 350 s.
     pub tcp_idle_secs: u64,
-    /// UDP flows idle this long are closed.
+    /// UDP flows idle this long are closed (Suricata's default for an
+    /// established UDP flow is 300 s).
     pub udp_idle_secs: u64,
     /// Bytes of each TCP direction reassembled and inspected (enough for a
     /// ClientHello or several request heads).
@@ -29,7 +30,7 @@ impl Default for Config {
         Config {
             max_flows: 65_536,
             tcp_idle_secs: 350,
-            udp_idle_secs: 120,
+            udp_idle_secs: 300,
             reassembly_depth: 256 * 1024,
             max_out_of_order: 64 * 1024,
         }
