@@ -79,12 +79,8 @@ fn table(rows: &[FlowSummary], with_file: bool) -> String {
     for r in rows {
         let sni: Vec<String> =
             r.sni_all.iter().map(|s| s.clone().unwrap_or_else(|| "(none)".to_owned())).collect();
-        let qnames: Vec<String> = r
-            .dns_qnames
-            .iter()
-            .zip(&r.dns_qtypes)
-            .map(|(n, t)| format!("{n}/{t}"))
-            .collect();
+        let qnames: Vec<String> =
+            r.dns_qnames.iter().zip(&r.dns_qtypes).map(|(n, t)| format!("{n}/{t}")).collect();
         let proto = serde_json::to_value(r.transport).ok();
         let app = serde_json::to_value(r.app).ok();
         let text = |v: Option<serde_json::Value>| {
