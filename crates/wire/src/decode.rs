@@ -77,10 +77,26 @@ pub enum L4<'a> {
         /// ICMP code.
         code: u8,
     },
-    /// A later fragment of a fragmented IP packet (no transport header).
-    Fragment,
+    /// A fragment of a fragmented IP packet: the transport header is only
+    /// read once the fragments are put back together.
+    Fragment(FragmentInfo<'a>),
     /// Another IP protocol; the value is the protocol number.
     Other(u8),
+}
+
+/// One IP fragment, as needed to put the packet back together.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FragmentInfo<'a> {
+    /// Identification field (IPv4: 16 bits; IPv6: 32 bits).
+    pub id: u32,
+    /// Protocol of the reassembled payload.
+    pub proto: u8,
+    /// Byte offset of this piece within the reassembled payload.
+    pub offset: usize,
+    /// More fragments follow.
+    pub more: bool,
+    /// This piece.
+    pub data: &'a [u8],
 }
 
 /// A decoded IP packet.
@@ -255,8 +271,17 @@ fn decode_ipv4(b: &[u8], depth: u8) -> Result<IpPacket<'_>, Skip> {
     let src = IpAddr::V4(Ipv4Addr::new(b[12], b[13], b[14], b[15]));
     let dst = IpAddr::V4(Ipv4Addr::new(b[16], b[17], b[18], b[19]));
     let body = &b[ihl..end];
-    let fragment = more_fragments || offset != 0;
-    build(src, dst, proto, body, fragment, offset != 0, truncated, depth)
+    if more_fragments || offset != 0 {
+        let info = FragmentInfo {
+            id: u32::from(be16(b, 4).ok_or(Skip::Truncated)?),
+            proto,
+            offset: usize::from(offset) * 8,
+            more: more_fragments,
+            data: body,
+        };
+        return Ok(fragment(src, dst, info, truncated, depth));
+    }
+    transport(src, dst, proto, body, truncated, depth)
 }
 
 fn decode_ipv6(b: &[u8], depth: u8) -> Result<IpPacket<'_>, Skip> {
@@ -277,8 +302,7 @@ fn decode_ipv6(b: &[u8], depth: u8) -> Result<IpPacket<'_>, Skip> {
     let (src, dst) = (IpAddr::V6(Ipv6Addr::from(src)), IpAddr::V6(Ipv6Addr::from(dst)));
     let mut next = b[6];
     let mut at = 40;
-    let mut fragment = false;
-    let mut later_fragment = false;
+    let mut frag: Option<(u32, usize, bool)> = None;
     // Walk the extension headers, at most a handful.
     for _ in 0..8 {
         match next {
@@ -297,8 +321,8 @@ fn decode_ipv6(b: &[u8], depth: u8) -> Result<IpPacket<'_>, Skip> {
             44 => {
                 let nh = *b.get(at).ok_or(Skip::Truncated)?;
                 let off = be16(b, at + 2).ok_or(Skip::Truncated)?;
-                fragment = true;
-                later_fragment = off >> 3 != 0;
+                let id = be32(b, at + 4).ok_or(Skip::Truncated)?;
+                frag = Some((id, usize::from(off >> 3) * 8, off & 1 != 0));
                 next = nh;
                 at += 8;
             }
@@ -306,25 +330,38 @@ fn decode_ipv6(b: &[u8], depth: u8) -> Result<IpPacket<'_>, Skip> {
         }
     }
     let body = b.get(at..end).ok_or(if truncated { Skip::Truncated } else { Skip::Malformed })?;
-    build(src, dst, next, body, fragment, later_fragment, truncated, depth)
+    match frag {
+        // An atomic fragment (offset 0, no more) is a whole packet.
+        Some((id, offset, more)) if offset != 0 || more => {
+            let info = FragmentInfo { id, proto: next, offset, more, data: body };
+            Ok(fragment(src, dst, info, truncated, depth))
+        }
+        _ => transport(src, dst, next, body, truncated, depth),
+    }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn build<'a>(
+fn fragment(
+    src: IpAddr,
+    dst: IpAddr,
+    info: FragmentInfo<'_>,
+    truncated: bool,
+    depth: u8,
+) -> IpPacket<'_> {
+    IpPacket { src, dst, l4: L4::Fragment(info), fragment: true, tunnels: depth, truncated }
+}
+
+/// Decodes the transport layer of an IP payload (`body`), taking tunnels
+/// off. Also used on payloads rebuilt from fragments.
+pub fn transport(
     src: IpAddr,
     dst: IpAddr,
     proto: u8,
-    body: &'a [u8],
-    fragment: bool,
-    later_fragment: bool,
+    body: &[u8],
     truncated: bool,
     depth: u8,
-) -> Result<IpPacket<'a>, Skip> {
-    let mut pkt = IpPacket { src, dst, l4: L4::Other(proto), fragment, tunnels: depth, truncated };
-    if later_fragment {
-        pkt.l4 = L4::Fragment;
-        return Ok(pkt);
-    }
+) -> Result<IpPacket<'_>, Skip> {
+    let mut pkt =
+        IpPacket { src, dst, l4: L4::Other(proto), fragment: false, tunnels: depth, truncated };
     match proto {
         6 => {
             let sport = be16(body, 0).ok_or(Skip::Truncated)?;
@@ -345,8 +382,7 @@ fn build<'a>(
             let len = usize::from(be16(body, 4).ok_or(Skip::Truncated)?);
             let end = if len >= 8 { len.min(body.len()) } else { body.len() };
             let payload = body.get(8..end).unwrap_or(&[]);
-            if !fragment
-                && depth < MAX_TUNNEL_DEPTH
+            if depth < MAX_TUNNEL_DEPTH
                 && let Some(inner) = decapsulate(sport, dport, payload, depth + 1)
             {
                 return Ok(inner);

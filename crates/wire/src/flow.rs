@@ -20,6 +20,7 @@ use std::net::{IpAddr, SocketAddr};
 
 use crate::capture::{RawPacket, Timestamp};
 use crate::decode::{self, IpPacket, L4, TcpFlags, TcpHeader};
+use crate::defrag::Defrag;
 use crate::dns;
 use crate::event::*;
 use crate::http::{self, HttpClientStream};
@@ -207,6 +208,7 @@ pub(crate) struct Engine {
     pub(crate) stats: Stats,
     pub(crate) pending: VecDeque<Event>,
     next_sweep: u64,
+    defrag: Defrag,
 }
 
 struct PacketCtx {
@@ -272,6 +274,10 @@ impl Engine {
         if ip.truncated {
             self.stats.ip_truncated += 1;
         }
+        self.transport(pctx, ip, ev);
+    }
+
+    fn transport(&mut self, pctx: &PacketCtx, ip: &IpPacket<'_>, ev: &mut PacketEvent) {
         match ip.l4 {
             L4::Tcp { hdr, payload } => {
                 ev.ip_proto = Some(6);
@@ -289,7 +295,34 @@ impl Engine {
                 ev.ip_proto = Some(if ip.src.is_ipv4() { 1 } else { 58 });
                 self.stats.icmp += 1;
             }
-            L4::Fragment => {}
+            L4::Fragment(info) => {
+                ev.ip_proto = Some(info.proto);
+                let Some(whole) = self.defrag.add(ip.src, ip.dst, &info, pctx.ts, &mut self.stats)
+                else {
+                    return;
+                };
+                match decode::transport(
+                    ip.src,
+                    ip.dst,
+                    info.proto,
+                    &whole,
+                    ip.truncated,
+                    ip.tunnels,
+                ) {
+                    Ok(mut pkt) => {
+                        pkt.fragment = true;
+                        if matches!(pkt.l4, L4::Fragment(_)) {
+                            // A fragment inside a reassembled tunnel packet:
+                            // one level of reassembly is enough.
+                            self.stats.fragments_dropped += 1;
+                        } else {
+                            ev.addrs = Some((pkt.src, pkt.dst));
+                            self.transport(pctx, &pkt, ev);
+                        }
+                    }
+                    Err(_) => self.stats.malformed += 1,
+                }
+            }
             L4::Other(p) => {
                 ev.ip_proto = Some(p);
                 self.stats.other_ip_protocol += 1;
@@ -298,6 +331,7 @@ impl Engine {
     }
 
     fn sweep(&mut self, now: Timestamp) {
+        self.defrag.expire(now, &mut self.stats);
         let (tcp_idle, udp_idle) = (self.cfg.tcp_idle_secs, self.cfg.udp_idle_secs);
         let mut expired: Vec<(FlowId, FlowKey)> = self
             .flows
@@ -335,6 +369,7 @@ impl Engine {
 
     /// Closes every flow (end of capture), in flow order.
     pub(crate) fn finish(&mut self) {
+        self.defrag.clear(&mut self.stats);
         let mut all: Vec<(FlowId, FlowKey)> = self.flows.iter().map(|(k, f)| (f.id, *k)).collect();
         all.sort_unstable();
         for (_, key) in all {

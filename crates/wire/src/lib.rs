@@ -41,6 +41,7 @@
 
 pub mod capture;
 pub mod decode;
+mod defrag;
 pub mod dns;
 mod error;
 pub mod event;

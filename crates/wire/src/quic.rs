@@ -355,7 +355,7 @@ impl QuicClient {
                 self.malformed = true;
             }
             if self.frames > before {
-                self.packets += 1;
+                self.packets = self.packets.saturating_add(1);
             }
         }
         (feed, self.try_hello())
@@ -367,7 +367,7 @@ impl QuicClient {
         let chunks = &mut self.chunks;
         let frames = &mut self.frames;
         walk_frames(plain, |off, data| {
-            *frames += 1;
+            *frames = frames.saturating_add(1);
             let end = off.saturating_add(data.len() as u64);
             if end <= MAX_CRYPTO && !data.is_empty() {
                 chunks.insert(off, data.to_vec());

@@ -55,9 +55,12 @@ pub struct Stats {
     pub malformed: u64,
     /// IP packets whose payload was cut short (IP length beyond capture).
     pub ip_truncated: u64,
-    /// IPv4 and IPv6 fragments (not reassembled; first fragments are
-    /// decoded as far as they go).
+    /// IPv4 and IPv6 fragments seen.
     pub fragments: u64,
+    /// Packets rebuilt from fragments.
+    pub fragments_reassembled: u64,
+    /// Partial packets given up (timeout, limits, end of capture).
+    pub fragments_dropped: u64,
     /// Packets taken out of a tunnel (GENEVE, VXLAN, GTP-U, Teredo, IP-in-IP).
     pub tunnelled: u64,
     /// ICMP/ICMPv6 packets (not flows).
