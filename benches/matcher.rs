@@ -14,9 +14,9 @@ use std::net::{IpAddr, Ipv4Addr};
 use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use rulesim_core::name::parse_target;
 use rulesim_core::{
-    ClientHello, CompiledPolicy, DefaultAction, DomainList, HomeNet, ListKind, Location,
-    Observation, Policy, Protocol, RuleGroup, RuleOrder, RulesSource, Target, TargetType,
-    Transport,
+    ClientHello, CompiledPolicy, CompiledPolicyBuilder, DefaultAction, DomainList, HomeNet,
+    ListKind, Location, Observation, Policy, Protocol, RuleGroup, RuleOrder, RulesSource, Target,
+    TargetType, Transport,
 };
 
 const REAL: &str = include_str!("data/disposable-email-domains.txt");
@@ -173,12 +173,12 @@ fn compile(c: &mut Criterion) {
         let compiled = CompiledPolicy::build(p.clone()).unwrap();
         let m = compiled.memory_usage();
         eprintln!(
-            "{label} targets: {} distinct names, name index {} bytes = {:.2} bytes/target; other {} bytes; total {:.2} bytes/target",
+            "{label} targets: {} distinct names; fst index {} bytes = {:.2} bytes/target; hash front {:.1} bytes/target; other {} bytes",
             m.names,
             m.name_index_bytes,
             m.name_index_bytes as f64 / n as f64,
+            m.hash_front_bytes as f64 / n as f64,
             m.other_bytes,
-            (m.name_index_bytes + m.other_bytes) as f64 / n as f64
         );
         group.throughput(Throughput::Elements(n as u64));
         group.bench_with_input(BenchmarkId::from_parameter(label), &p, |b, p| {
@@ -197,6 +197,8 @@ fn lookup(c: &mut Criterion) {
     for (n, label) in SIZES {
         let texts = targets(n);
         let compiled = CompiledPolicy::build(policy(&texts)).unwrap();
+        let fst_only =
+            CompiledPolicyBuilder::new().hash_front(false).build(policy(&texts)).unwrap();
         let walk = LabelWalk::new(&texts);
         let qs = queries(&texts);
         let hits_fst = qs
@@ -212,6 +214,22 @@ fn lookup(c: &mut Criterion) {
             b.iter(|| {
                 for q in &qs {
                     black_box(compiled.evaluate(&hello(black_box(q.as_bytes()))));
+                }
+            })
+        });
+        group.bench_function(BenchmarkId::new("evaluate_fst_only", label), |b| {
+            b.iter(|| {
+                for q in &qs {
+                    black_box(fst_only.evaluate(&hello(black_box(q.as_bytes()))));
+                }
+            })
+        });
+        group.bench_function(BenchmarkId::new("name_index_fst_walk", label), |b| {
+            b.iter(|| {
+                for q in &qs {
+                    let mut n = 0u32;
+                    fst_only.name_index().lookup(black_box(q.as_bytes()), |_| n += 1);
+                    black_box(n);
                 }
             })
         });

@@ -65,7 +65,7 @@ pub mod native;
 pub mod policy;
 pub mod source;
 
-pub use compile::{CompiledPolicy, Match, MemoryUsage, RuleSummary};
+pub use compile::{CompiledPolicy, CompiledPolicyBuilder, Match, MemoryUsage, RuleSummary};
 pub use error::{Error, ErrorKind, Errors};
 pub use eval::{
     AlertSource, ClientHello, DecidedBy, Decision, HttpRequest, Observation, RuleId, Transport,

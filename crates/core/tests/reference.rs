@@ -9,9 +9,10 @@ use proptest::prelude::*;
 use rulesim_core::address::{AddrSpec, PortSpec};
 use rulesim_core::name::{NameSource, TargetName, observe};
 use rulesim_core::{
-    Action, Buffer, BufferMatch, ClientHello, CompiledPolicy, Content, DefaultAction, Direction,
-    DomainList, FlowOptions, HomeNet, HttpRequest, ListKind, Location, Observation, Origin, Policy,
-    Protocol, Provenance, Rule, RuleGroup, RuleOrder, RulesSource, Target, TargetType, Transport,
+    Action, Buffer, BufferMatch, ClientHello, CompiledPolicy, CompiledPolicyBuilder, Content,
+    DefaultAction, Direction, DomainList, FlowOptions, HomeNet, HttpRequest, ListKind, Location,
+    Observation, Origin, Policy, Protocol, Provenance, Rule, RuleGroup, RuleOrder, RulesSource,
+    Target, TargetType, Transport,
 };
 
 const LABELS: &[&str] = &["a", "b", "www", "example", "com", "net", "evil", "x-y", "co", "uk"];
@@ -192,7 +193,13 @@ fn packet() -> impl Strategy<Value = Packet> {
     )
 }
 
-fn check(policy: &CompiledPolicy, p: &Packet) -> Result<(), TestCaseError> {
+/// The policy compiled twice: with the hash front and with the fst walk only.
+fn compile(policy: Policy) -> [CompiledPolicy; 2] {
+    let walk_only = CompiledPolicyBuilder::new().hash_front(false).build(policy.clone()).unwrap();
+    [CompiledPolicy::build(policy).unwrap(), walk_only]
+}
+
+fn check(compiled: &[CompiledPolicy; 2], p: &Packet) -> Result<(), TestCaseError> {
     let source = match p.kind {
         0 | 1 => NameSource::TlsSni,
         2 => NameSource::HttpHost,
@@ -222,7 +229,9 @@ fn check(policy: &CompiledPolicy, p: &Packet) -> Result<(), TestCaseError> {
         }),
         dns_query: (source == NameSource::DnsQuery).then_some(&buffer[..]),
     };
-    prop_assert_eq!(policy.evaluate(&obs), policy.evaluate_reference(&obs), "{:?}", p);
+    let reference = compiled[0].evaluate_reference(&obs);
+    prop_assert_eq!(&compiled[0].evaluate(&obs), &reference, "hash front: {:?}", p);
+    prop_assert_eq!(&compiled[1].evaluate(&obs), &reference, "fst walk: {:?}", p);
     Ok(())
 }
 
@@ -231,7 +240,7 @@ proptest! {
 
     #[test]
     fn compiled_matcher_equals_reference(policy in policy(), packets in prop::collection::vec(packet(), 1..24)) {
-        let compiled = CompiledPolicy::build(policy).unwrap();
+        let compiled = compile(policy);
         for p in &packets {
             check(&compiled, p)?;
         }
@@ -244,7 +253,7 @@ proptest! {
             RulesSource::DomainList(l) => l.targets.iter().map(|t| t.name.name.clone()).collect(),
             RulesSource::Rules(_) => Vec::new(),
         }).collect();
-        let compiled = CompiledPolicy::build(policy).unwrap();
+        let compiled = compile(policy);
         for name in names {
             for kind in 0..4 {
                 let p = Packet { kind, name: format!("{prefix}{name}"), inside: true, established, to_server: true, inspected: true };
