@@ -53,6 +53,9 @@ impl FlowKey {
     }
 }
 
+/// Seconds of capture time between sweeps of the flow table.
+const SWEEP_SECS: u64 = 10;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
     None,
@@ -176,6 +179,7 @@ enum App {
 #[derive(Debug)]
 struct Flow {
     id: FlowId,
+    key: FlowKey,
     tuple: FlowTuple,
     last_ts: Timestamp,
     last_packet: u64,
@@ -191,6 +195,70 @@ struct Flow {
     hellos: u32,
 }
 
+/// Flows in a slab, found through a small hash index: one hash lookup per
+/// packet, and the (large) flow records never move when the index grows.
+#[derive(Debug, Default)]
+struct FlowTable {
+    index: HashMap<FlowKey, usize>,
+    slots: Vec<Option<Flow>>,
+    free: Vec<usize>,
+}
+
+impl FlowTable {
+    fn len(&self) -> usize {
+        self.index.len()
+    }
+
+    fn find(&self, key: &FlowKey) -> Option<usize> {
+        self.index.get(key).copied()
+    }
+
+    fn at(&self, slot: usize) -> Option<&Flow> {
+        self.slots.get(slot).and_then(Option::as_ref)
+    }
+
+    fn at_mut(&mut self, slot: usize) -> Option<&mut Flow> {
+        self.slots.get_mut(slot).and_then(Option::as_mut)
+    }
+
+    fn insert(&mut self, flow: Flow) -> usize {
+        let key = flow.key;
+        let slot = match self.free.pop() {
+            Some(i) => {
+                self.slots[i] = Some(flow);
+                i
+            }
+            None => {
+                self.slots.push(Some(flow));
+                self.slots.len() - 1
+            }
+        };
+        self.index.insert(key, slot);
+        slot
+    }
+
+    fn remove(&mut self, key: &FlowKey) -> Option<Flow> {
+        let slot = self.index.remove(key)?;
+        self.free.push(slot);
+        self.slots.get_mut(slot)?.take()
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &Flow> {
+        self.slots.iter().flatten()
+    }
+}
+
+impl Flow {
+    fn expired(&self, now: Timestamp, cfg: &Config) -> bool {
+        let idle = match self.tuple.transport {
+            Transport::Tcp if self.phase == Phase::Closed => cfg.tcp_idle_secs.min(60),
+            Transport::Tcp => cfg.tcp_idle_secs,
+            Transport::Udp => cfg.udp_idle_secs,
+        };
+        now.secs().saturating_sub(self.last_ts.secs()) > idle
+    }
+}
+
 fn dir_index(d: Direction) -> usize {
     match d {
         Direction::ToServer => 0,
@@ -203,7 +271,7 @@ fn dir_index(d: Direction) -> usize {
 #[derive(Debug, Default)]
 pub(crate) struct Engine {
     cfg: Config,
-    flows: HashMap<FlowKey, Flow>,
+    flows: FlowTable,
     next_id: u64,
     pub(crate) stats: Stats,
     pub(crate) pending: VecDeque<Event>,
@@ -226,7 +294,7 @@ impl Engine {
         let pctx = PacketCtx { number: raw.number, ts: raw.ts };
         if raw.ts.secs() >= self.next_sweep {
             self.sweep(raw.ts);
-            self.next_sweep = raw.ts.secs() + 1;
+            self.next_sweep = raw.ts.secs() + SWEEP_SECS;
         }
         let mut ev = PacketEvent {
             number: raw.number,
@@ -330,27 +398,32 @@ impl Engine {
         }
     }
 
+    /// Closes the flows whose idle timeout has passed. Runs every few
+    /// seconds of capture time to free memory; a packet that arrives for an
+    /// expired flow closes it on the spot (see `live`), so flow boundaries
+    /// do not depend on how often this runs.
     fn sweep(&mut self, now: Timestamp) {
         self.defrag.expire(now, &mut self.stats);
-        let (tcp_idle, udp_idle) = (self.cfg.tcp_idle_secs, self.cfg.udp_idle_secs);
-        let mut expired: Vec<(FlowId, FlowKey)> = self
-            .flows
-            .iter()
-            .filter(|(_, f)| {
-                let idle = match f.tuple.transport {
-                    Transport::Tcp if f.phase == Phase::Closed => tcp_idle.min(60),
-                    Transport::Tcp => tcp_idle,
-                    Transport::Udp => udp_idle,
-                };
-                now.secs().saturating_sub(f.last_ts.secs()) > idle
-            })
-            .map(|(k, f)| (f.id, *k))
-            .collect();
+        let cfg = &self.cfg;
+        let mut expired: Vec<(FlowId, FlowKey)> =
+            self.flows.iter().filter(|f| f.expired(now, cfg)).map(|f| (f.id, f.key)).collect();
         expired.sort_unstable();
         for (_, key) in expired {
             self.stats.flows_timed_out += 1;
             self.close(key, CloseReason::IdleTimeout);
         }
+    }
+
+    /// The slot of the flow with `key`, unless it has expired by `now`
+    /// (then it is closed first).
+    fn live(&mut self, key: &FlowKey, now: Timestamp) -> Option<usize> {
+        let slot = self.flows.find(key)?;
+        if self.flows.at(slot)?.expired(now, &self.cfg) {
+            self.stats.flows_timed_out += 1;
+            self.close(*key, CloseReason::IdleTimeout);
+            return None;
+        }
+        Some(slot)
     }
 
     fn close(&mut self, key: FlowKey, reason: CloseReason) {
@@ -370,16 +443,15 @@ impl Engine {
     /// Closes every flow (end of capture), in flow order.
     pub(crate) fn finish(&mut self) {
         self.defrag.clear(&mut self.stats);
-        let mut all: Vec<(FlowId, FlowKey)> = self.flows.iter().map(|(k, f)| (f.id, *k)).collect();
+        let mut all: Vec<(FlowId, FlowKey)> = self.flows.iter().map(|f| (f.id, f.key)).collect();
         all.sort_unstable();
         for (_, key) in all {
             self.close(key, CloseReason::EndOfCapture);
         }
     }
 
-    /// Finds or creates the flow; `client_is_src` decides roles for a new
-    /// flow. Returns the key and whether the flow is new.
-    fn lookup(
+    /// Creates a flow; `client_is_src` decides the roles. Returns its slot.
+    fn create(
         &mut self,
         pctx: &PacketCtx,
         key: FlowKey,
@@ -387,12 +459,9 @@ impl Engine {
         src: SocketAddr,
         dst: SocketAddr,
         client_is_src: bool,
-    ) -> bool {
-        if self.flows.contains_key(&key) {
-            return false;
-        }
+    ) -> usize {
         if self.flows.len() >= self.cfg.max_flows {
-            let victim = self.flows.iter().min_by_key(|(_, f)| (f.last_ts, f.id)).map(|(k, _)| *k);
+            let victim = self.flows.iter().min_by_key(|f| (f.last_ts, f.id)).map(|f| f.key);
             if let Some(v) = victim {
                 self.stats.flows_evicted += 1;
                 self.close(v, CloseReason::TableFull);
@@ -407,26 +476,23 @@ impl Engine {
         let mut streams = [Stream::default(), Stream::default()];
         streams[0].want = transport == Transport::Tcp;
         streams[1].want = transport == Transport::Tcp && dns_port;
-        self.flows.insert(
+        self.flows.insert(Flow {
+            id,
             key,
-            Flow {
-                id,
-                tuple,
-                last_ts: pctx.ts,
-                last_packet: pctx.number,
-                packets: 0,
-                seen: [false; 2],
-                phase: Phase::None,
-                client_isn: None,
-                fin: [false; 2],
-                rst: false,
-                streams,
-                app: if transport == Transport::Tcp && dns_port { App::Dns } else { App::Unknown },
-                established_sent: false,
-                hellos: 0,
-            },
-        );
-        true
+            tuple,
+            last_ts: pctx.ts,
+            last_packet: pctx.number,
+            packets: 0,
+            seen: [false; 2],
+            phase: Phase::None,
+            client_isn: None,
+            fin: [false; 2],
+            rst: false,
+            streams,
+            app: if transport == Transport::Tcp && dns_port { App::Dns } else { App::Unknown },
+            established_sent: false,
+            hellos: 0,
+        })
     }
 
     fn tcp_packet(
@@ -444,13 +510,15 @@ impl Engine {
         let flags = hdr.flags;
         let is_syn = flags.has(TcpFlags::SYN) && !flags.has(TcpFlags::ACK);
         // A new SYN on a finished connection starts a new flow.
+        let mut slot = self.live(&key, pctx.ts);
         if is_syn
-            && let Some(f) = self.flows.get(&key)
+            && let Some(f) = slot.and_then(|i| self.flows.at(i))
             && f.tuple.client == src
             && (f.phase == Phase::Closed
                 || (f.phase == Phase::Established && f.client_isn != Some(hdr.seq)))
         {
             self.close(key, CloseReason::Reused);
+            slot = None;
         }
         let client_is_src = if flags.has(TcpFlags::SYN) {
             !flags.has(TcpFlags::ACK)
@@ -458,9 +526,11 @@ impl Engine {
             // Midstream: the side on the lower (service) port is the server.
             hdr.dport < hdr.sport
         };
-        let new = self.lookup(pctx, key, Transport::Tcp, src, dst, client_is_src);
-        let cfg = self.cfg.clone();
-        let Some(f) = self.flows.get_mut(&key) else { return };
+        let (slot, new) = match slot {
+            Some(i) => (i, false),
+            None => (self.create(pctx, key, Transport::Tcp, src, dst, client_is_src), true),
+        };
+        let Some(f) = self.flows.at_mut(slot) else { return };
         let dir = if f.tuple.client == src { Direction::ToServer } else { Direction::ToClient };
         let d = dir_index(dir);
         let mut midstream = false;
@@ -525,7 +595,7 @@ impl Engine {
         }
 
         // Reassembly and app layer.
-        let add = f.streams[d].add(data_seq, payload, &cfg, &mut self.stats);
+        let add = f.streams[d].add(data_seq, payload, &self.cfg, &mut self.stats);
         ev.tcp = Some(TcpInfo {
             flags,
             seq: hdr.seq,
@@ -559,8 +629,11 @@ impl Engine {
         ev: &mut PacketEvent,
     ) {
         let key = FlowKey::new(17, src, dst);
-        let new = self.lookup(pctx, key, Transport::Udp, src, dst, true);
-        let Some(f) = self.flows.get_mut(&key) else { return };
+        let (slot, new) = match self.live(&key, pctx.ts) {
+            Some(i) => (i, false),
+            None => (self.create(pctx, key, Transport::Udp, src, dst, true), true),
+        };
+        let Some(f) = self.flows.at_mut(slot) else { return };
         if new {
             self.pending.push_back(Event::FlowOpened {
                 flow: f.id,

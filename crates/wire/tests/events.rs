@@ -10,7 +10,9 @@ use std::path::{Path, PathBuf};
 
 use rulesim_wire::dns::AnswerData;
 use rulesim_wire::summary::{SummaryBuilder, summarize_file};
-use rulesim_wire::{AppEvents, Config, Decoder, Direction, Event, FlowId, PacketEvent};
+use rulesim_wire::{
+    AppEvents, CloseReason, Config, Decoder, Direction, Event, FlowId, PacketEvent,
+};
 
 fn pcap(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../pcaps").join(name)
@@ -246,13 +248,19 @@ fn reassembly_depth_bounds_inspection() {
     assert_eq!(d.stats().tcp_depth_reached, 7);
 }
 
+/// Two DNS exchanges on one 5-tuple, 181 s apart: one flow under the
+/// default 300 s UDP timeout, two flows under a 120 s timeout.
 #[test]
-fn idle_timeout_closes_flows() {
-    let cfg = Config { udp_idle_secs: 0, tcp_idle_secs: 0, ..Config::default() };
-    let mut d = Decoder::open_with(pcap("agent_session_mixed.pcap"), cfg).unwrap();
-    let closed = (&mut d)
-        .filter(|e| matches!(e, Event::FlowClosed(c) if c.reason == rulesim_wire::CloseReason::IdleTimeout))
-        .count() as u64;
-    assert!(closed > 0);
-    assert_eq!(closed, d.stats().flows_timed_out);
+fn idle_timeout_splits_flows() {
+    let file = pcap("public/zeek/dns__sshfp-trunc.pcap");
+    let run = |udp_idle_secs| {
+        let cfg = Config { udp_idle_secs, ..Config::default() };
+        let mut d = Decoder::open_with(&file, cfg).unwrap();
+        let reasons: Vec<_> = (&mut d)
+            .filter_map(|e| if let Event::FlowClosed(c) = e { Some(c.reason) } else { None })
+            .collect();
+        (reasons, d.stats().flows_timed_out)
+    };
+    assert_eq!(run(300), (vec![CloseReason::EndOfCapture], 0));
+    assert_eq!(run(120), (vec![CloseReason::IdleTimeout, CloseReason::EndOfCapture], 1));
 }
