@@ -201,3 +201,20 @@ fn fragmented_packets_are_reassembled() {
         assert!(s.fragments > 0 && s.fragments_reassembled > 0, "{file}: {s:?}");
     }
 }
+
+/// JA4 values that Suricata's own test expects for this capture
+/// (suricata-verify `tests/ja4-tls-quic/test.yaml`).
+#[test]
+fn ja4_matches_suricata() {
+    let mut tls = Vec::new();
+    let mut quic = Vec::new();
+    for e in Decoder::open(public().join("suricata-verify/ja4-tls-quic.pcap")).unwrap() {
+        match e {
+            Event::ClientHello(h) => tls.push(h.ja4()),
+            Event::QuicClientHello(h) => quic.push(h.ja4()),
+            _ => {}
+        }
+    }
+    assert_eq!(tls, ["t13d1516h2_8daaf6152771_e5627efa2ab1"]);
+    assert_eq!(quic, ["q13d0310h3_55b375c5d22e_cd85d2d88918"]);
+}
