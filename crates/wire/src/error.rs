@@ -47,6 +47,11 @@ impl Error {
         }
     }
 
+    /// A capture that could not be opened or read (`source_name` names it).
+    pub fn io(source_name: &str, error: &std::io::Error) -> Self {
+        Error::new(ErrorKind::Io, source_name, format!("cannot open: {error}"))
+    }
+
     pub(crate) fn at(mut self, offset: u64, packets_read: u64) -> Self {
         self.offset = Some(offset);
         self.packets_read = Some(packets_read);

@@ -289,8 +289,9 @@ impl Engine {
         Engine { cfg, ..Engine::default() }
     }
 
-    /// Decodes one packet record and queues its events.
-    pub(crate) fn process(&mut self, raw: &RawPacket<'_>) {
+    /// Decodes one packet record: queues the flow and app events it caused
+    /// and returns its packet event (which goes after them).
+    pub(crate) fn process(&mut self, raw: &RawPacket<'_>) -> PacketEvent {
         let pctx = PacketCtx { number: raw.number, ts: raw.ts };
         if raw.ts.secs() >= self.next_sweep {
             self.sweep(raw.ts);
@@ -325,7 +326,7 @@ impl Engine {
             }
             Ok(ip) => self.ip_packet(&pctx, &ip, &mut ev),
         }
-        self.pending.push_back(Event::Packet(ev));
+        ev
     }
 
     fn ip_packet(&mut self, pctx: &PacketCtx, ip: &IpPacket<'_>, ev: &mut PacketEvent) {

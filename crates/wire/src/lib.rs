@@ -125,7 +125,14 @@ impl<R: Read> Iterator for Decoder<R> {
                 return None;
             }
             match self.reader.next_packet() {
-                Some(raw) => self.engine.process(&raw),
+                Some(raw) => {
+                    let packet = Event::Packet(self.engine.process(&raw));
+                    // Most packets cause no other event: skip the queue.
+                    if self.engine.pending.is_empty() {
+                        return Some(packet);
+                    }
+                    self.engine.pending.push_back(packet);
+                }
                 None => {
                     self.engine.finish();
                     self.finished = true;
