@@ -249,6 +249,11 @@ impl FlowTable {
 }
 
 impl Flow {
+    /// Bytes held in reassembly buffers (both directions).
+    fn held(&self) -> usize {
+        self.streams.iter().map(|s| s.buf.len() + s.ooo_bytes).sum()
+    }
+
     fn expired(&self, now: Timestamp, cfg: &Config) -> bool {
         let idle = match self.tuple.transport {
             Transport::Tcp if self.phase == Phase::Closed => cfg.tcp_idle_secs.min(60),
@@ -277,6 +282,8 @@ pub(crate) struct Engine {
     pub(crate) pending: VecDeque<Event>,
     next_sweep: u64,
     defrag: Defrag,
+    /// Bytes held in all reassembly buffers.
+    buffered: usize,
 }
 
 struct PacketCtx {
@@ -429,6 +436,7 @@ impl Engine {
 
     fn close(&mut self, key: FlowKey, reason: CloseReason) {
         if let Some(f) = self.flows.remove(&key) {
+            self.buffered = self.buffered.saturating_sub(f.held());
             self.pending.push_back(Event::FlowClosed(FlowClosed {
                 flow: f.id,
                 tuple: f.tuple,
@@ -595,7 +603,17 @@ impl Engine {
             }
         }
 
-        // Reassembly and app layer.
+        // Reassembly and app layer, within the global memory cap.
+        let held_before = f.held();
+        if !payload.is_empty()
+            && f.streams[d].want
+            && self.buffered + payload.len() > self.cfg.reassembly_memcap
+        {
+            self.stats.reassembly_memcap_reached += 1;
+            for s in &mut f.streams {
+                s.stop();
+            }
+        }
         let add = f.streams[d].add(data_seq, payload, &self.cfg, &mut self.stats);
         ev.tcp = Some(TcpInfo {
             flags,
@@ -619,6 +637,7 @@ impl Engine {
             let actx = AppContext { flow: f.id, packet: pctx.number, ts: pctx.ts, direction: dir };
             ev.completed = tcp_app(f, d, actx, &mut self.stats, &mut self.pending);
         }
+        self.buffered = (self.buffered + f.held()).saturating_sub(held_before);
     }
 
     fn udp_packet(

@@ -23,6 +23,10 @@ pub struct Config {
     pub reassembly_depth: u64,
     /// Bytes held ahead of a gap, per TCP direction.
     pub max_out_of_order: usize,
+    /// Bytes held in all reassembly buffers together. A flow whose data
+    /// would exceed it stops being inspected (counted), so memory stays
+    /// bounded whatever `max_flows` is.
+    pub reassembly_memcap: usize,
 }
 
 impl Default for Config {
@@ -33,6 +37,7 @@ impl Default for Config {
             udp_idle_secs: 300,
             reassembly_depth: 256 * 1024,
             max_out_of_order: 64 * 1024,
+            reassembly_memcap: 64 * 1024 * 1024,
         }
     }
 }
@@ -83,6 +88,8 @@ pub struct Stats {
     pub tcp_out_of_order_dropped: u64,
     /// TCP directions that reached the reassembly depth.
     pub tcp_depth_reached: u64,
+    /// TCP flows whose inspection stopped at the reassembly memcap.
+    pub reassembly_memcap_reached: u64,
     /// TLS streams that were not well-formed TLS.
     pub tls_malformed: u64,
     /// QUIC client Initial packets that could not be decrypted.

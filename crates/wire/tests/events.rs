@@ -264,3 +264,13 @@ fn idle_timeout_splits_flows() {
     assert_eq!(run(300), (vec![CloseReason::EndOfCapture], 0));
     assert_eq!(run(120), (vec![CloseReason::IdleTimeout, CloseReason::EndOfCapture], 1));
 }
+
+#[test]
+fn reassembly_memcap_bounds_buffered_bytes() {
+    // 100 bytes for all flows: no ClientHello (each is ~500 bytes) fits.
+    let cfg = Config { reassembly_memcap: 100, ..Config::default() };
+    let mut d = Decoder::open_with(pcap("tls_curl_allowed_blocked.pcap"), cfg).unwrap();
+    let hellos = (&mut d).filter(|e| matches!(e, Event::ClientHello(_))).count();
+    assert_eq!(hellos, 0);
+    assert_eq!(d.stats().reassembly_memcap_reached, 7);
+}
