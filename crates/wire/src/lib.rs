@@ -33,9 +33,14 @@
 //! ```
 //!
 //! Layout: [`capture`] reads records, [`decode`] peels link/IP/transport
-//! headers, a private flow module tracks TCP/UDP flows and reassembles
-//! streams, and [`tls`], [`quic`], [`http`] and [`dns`] parse the
-//! application messages. [`summary`] folds events into one line per flow.
+//! headers and tunnels, private `defrag` and `flow` modules put IP
+//! fragments back together, track TCP/UDP flows and reassemble streams,
+//! and [`tls`], [`quic`], [`http`] and [`dns`] parse the application
+//! messages. [`summary`] folds events into one line per flow; [`fuzzing`]
+//! holds the entry points of the fuzz targets.
+//!
+//! Memory is bounded by [`Config`] (flow cap, idle timeouts, reassembly
+//! depth and memcap); everything skipped is counted in [`Stats`].
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
