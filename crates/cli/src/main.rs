@@ -9,7 +9,9 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod check;
+mod flows;
 mod policy_file;
+mod replay;
 
 /// Offline engine and simulator for domain-based egress firewalls (AWS
 /// Network Firewall semantics).
@@ -22,13 +24,19 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// What AWS would do to every packet and flow of captures, and why.
+    Replay(replay::ReplayArgs),
     /// What the policy does with names: the verdict and the deciding rule.
     Check(check::CheckArgs),
+    /// One line per flow of captures: endpoints, protocol, SNI, Host, DNS names.
+    Flows(flows::FlowsArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match &cli.command {
+        Command::Replay(args) => replay::run(args),
         Command::Check(args) => check::run(args),
+        Command::Flows(args) => flows::run(args),
     }
 }

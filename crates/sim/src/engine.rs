@@ -1,0 +1,830 @@
+//! The stateful firewall, packet by packet.
+//!
+//! [`Engine`] consumes `rulesim-wire` events in capture order. Application
+//! events (a completed ClientHello, an HTTP request, a DNS question) arrive
+//! just before the packet that completed them; the engine holds them until
+//! that packet's [`Event::Packet`] and then decides the packet as AWS does
+//! (SEMANTICS.md §4–§5):
+//!
+//! 1. the stateless stage (`StatelessDefaultActions`; fragments);
+//! 2. a flow already decided by an app-layer rule keeps its verdict: `pass`
+//!    ends inspection, `drop`/`reject` drop everything after;
+//! 3. a TCP flow picked up midstream follows the `StreamExceptionPolicy`;
+//! 4. otherwise the compiled policy evaluates the packet, with the buffers
+//!    this packet completed, and the default actions apply to what no rule
+//!    decided.
+//!
+//! An engine only sees the flows it is given, so several engines can share
+//! a capture's flows across threads; their results do not depend on each
+//! other (DNS-based findings are added afterwards, see [`crate::findings`]).
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+
+use rulesim_core::name::{Change, NameSource, observe};
+use rulesim_core::{
+    AlertSource, ClientHello, CompiledPolicy, DecidedBy, Decision, HttpRequest, Observation,
+    Protocol, StatelessAction, StreamExceptionPolicy, Transport, Verdict,
+};
+use rulesim_wire::{
+    Direction, DnsEvent, Event, FlowId, FlowTuple, HelloEvent, HttpEvent, PacketEvent,
+};
+
+use crate::eve::{self, AlertEvent, FlowEvent, HttpInfo, Netflow, TcpFlagsInfo, TlsInfo};
+use crate::report::{
+    AlertRef, Decider, Endpoints, FlowReport, FlowVerdict, FlowlessPackets, Names, alert_action,
+};
+use crate::{Finding, Options};
+use rulesim_wire::decode::TcpFlags;
+
+/// An application message waiting for the packet that completed it.
+enum Pending {
+    Hello(Box<HelloEvent>, bool),
+    Http(Box<HttpEvent>),
+    Dns(Box<DnsEvent>),
+}
+
+/// What the engine remembers of one flow.
+struct FlowSim {
+    tuple: FlowTuple,
+    midstream: bool,
+    first_packet: u64,
+    packets: u64,
+    app: Option<Protocol>,
+    app_inspected: bool,
+    unrecognised_bytes: u64,
+    /// The flow-wide decision of an app-layer rule or the exception policy.
+    decided: Option<(Verdict, u64, Decider)>,
+    /// The first packet a default action dropped, and by which.
+    default_drop: Option<(u64, Decider)>,
+    dropped: Vec<u64>,
+    /// Client data packets dropped since the last completed message.
+    data_drops_since_message: Vec<u64>,
+    /// Packets that completed an application message, and whether they passed.
+    messages: Vec<(u64, bool)>,
+    /// Whether data got through after a packet was dropped.
+    recovered: bool,
+    reset: bool,
+    names: Names,
+    /// (segments, packets dropped before it completed) per ClientHello.
+    hellos: Vec<(u32, Vec<u64>)>,
+    ech: Option<bool>,
+    quic: bool,
+    raw_names: Vec<(NameSource, Vec<u8>)>,
+    alerts: Vec<AlertRef>,
+    counters: [DirectionCounters; 2],
+}
+
+#[derive(Default, Clone, Copy)]
+struct DirectionCounters {
+    packets: u64,
+    bytes: u64,
+    flags: u8,
+    first_ts: u64,
+    last_ts: u64,
+}
+
+/// A flow the engine has finished, with what the DNS pass needs.
+pub(crate) struct Finished {
+    pub(crate) report: FlowReport,
+    pub(crate) flow_logs: Vec<(u64, FlowEvent)>,
+}
+
+/// A DNS answer: which names resolved to which addresses, and when.
+#[derive(Clone, Debug)]
+pub(crate) struct Resolution {
+    pub(crate) packet: u64,
+    pub(crate) names: Vec<String>,
+    pub(crate) addrs: Vec<IpAddr>,
+}
+
+/// The simulator for a set of flows.
+pub(crate) struct Engine<'a> {
+    policy: &'a CompiledPolicy,
+    options: &'a Options,
+    flows: HashMap<FlowId, FlowSim>,
+    pending: Vec<Pending>,
+    pub(crate) finished: Vec<Finished>,
+    pub(crate) flowless: FlowlessPackets,
+    pub(crate) alerts: Vec<(u64, u64, AlertEvent)>,
+    pub(crate) resolutions: Vec<Resolution>,
+    pub(crate) packets: u64,
+    pub(crate) dropped_packets: u64,
+}
+
+impl<'a> Engine<'a> {
+    pub(crate) fn new(policy: &'a CompiledPolicy, options: &'a Options) -> Engine<'a> {
+        Engine {
+            policy,
+            options,
+            flows: HashMap::new(),
+            pending: Vec::new(),
+            finished: Vec::new(),
+            flowless: FlowlessPackets::default(),
+            alerts: Vec::new(),
+            resolutions: Vec::new(),
+            packets: 0,
+            dropped_packets: 0,
+        }
+    }
+
+    /// Feeds one event.
+    pub(crate) fn event(&mut self, event: Event) {
+        match event {
+            Event::FlowOpened { flow, packet, tuple, midstream, .. } => {
+                self.flows.insert(flow, FlowSim::new(tuple, packet, midstream));
+            }
+            Event::ClientHello(h) => self.pending.push(Pending::Hello(h, false)),
+            Event::QuicClientHello(h) => self.pending.push(Pending::Hello(h, true)),
+            Event::HttpRequest(h) => self.pending.push(Pending::Http(h)),
+            Event::DnsQuery(d) => self.pending.push(Pending::Dns(d)),
+            Event::DnsAnswer(d) => self.answer(&d),
+            Event::Packet(p) => self.packet(&p),
+            Event::FlowClosed(closed) => {
+                if let Some(flow) = self.flows.remove(&closed.flow) {
+                    let finished = flow.finish(closed.flow, self.policy, self.options);
+                    self.finished.push(finished);
+                }
+            }
+            Event::FlowEstablished { .. } => {}
+            _ => {}
+        }
+    }
+
+    /// Closes every flow still open (end of input).
+    pub(crate) fn finish(&mut self) {
+        let mut open: Vec<(FlowId, FlowSim)> = self.flows.drain().collect();
+        open.sort_by_key(|(id, _)| id.0);
+        for (id, flow) in open {
+            let finished = flow.finish(id, self.policy, self.options);
+            self.finished.push(finished);
+        }
+    }
+
+    fn answer(&mut self, dns: &DnsEvent) {
+        let message = &dns.message;
+        let mut names: Vec<String> = message.questions.iter().map(|q| canonical(&q.name)).collect();
+        let mut addrs = Vec::new();
+        for answer in &message.answers {
+            names.push(canonical(&answer.name));
+            match &answer.data {
+                rulesim_wire::dns::AnswerData::Addr(ip) => addrs.push(*ip),
+                rulesim_wire::dns::AnswerData::Cname(target) => names.push(canonical(target)),
+                rulesim_wire::dns::AnswerData::Https { hints, .. } => {
+                    addrs.extend(hints.iter().copied())
+                }
+                _ => {}
+            }
+        }
+        names.sort();
+        names.dedup();
+        if !addrs.is_empty() {
+            self.resolutions.push(Resolution { packet: dns.ctx.packet, names, addrs });
+        }
+        if let Some(flow) = self.flows.get_mut(&dns.ctx.flow) {
+            flow.app.get_or_insert(Protocol::Dns);
+        }
+    }
+
+    fn packet(&mut self, p: &PacketEvent) {
+        self.packets += 1;
+        let pending = std::mem::take(&mut self.pending);
+        let verdict = match p.flow {
+            Some(id) if self.flows.contains_key(&id) => self.flow_packet(id, p, pending),
+            _ => self.flowless_packet(p),
+        };
+        if verdict != Verdict::Pass {
+            self.dropped_packets += 1;
+        }
+    }
+
+    fn flowless_packet(&mut self, p: &PacketEvent) -> Verdict {
+        self.flowless.packets += 1;
+        let verdict = match self.stateless(p, None) {
+            Some((verdict, _)) => verdict,
+            None => match p.addrs {
+                Some((src, dst)) => {
+                    let transport = match p.ip_proto {
+                        Some(1 | 58) => Transport::Icmp,
+                        Some(6) => Transport::Tcp,
+                        Some(17) => Transport::Udp,
+                        Some(other) => Transport::Other(other),
+                        None => Transport::Other(0),
+                    };
+                    let obs = Observation {
+                        transport,
+                        app: None,
+                        src,
+                        src_port: 0,
+                        dst,
+                        dst_port: 0,
+                        to_server: true,
+                        established: false,
+                        app_layer_inspected: false,
+                        client_hello: None,
+                        http: None,
+                        dns_query: None,
+                    };
+                    let decision = self.policy.evaluate(&obs);
+                    self.log_alerts(&decision, p, None, &obs, None);
+                    decision.verdict
+                }
+                None => Verdict::Pass,
+            },
+        };
+        if verdict != Verdict::Pass {
+            self.flowless.dropped.push(p.number);
+        }
+        verdict
+    }
+
+    /// The stateless stage: `Some` when it decides the packet.
+    fn stateless(
+        &self,
+        p: &PacketEvent,
+        transport: Option<rulesim_wire::Transport>,
+    ) -> Option<(Verdict, Decider)> {
+        let policy = self.policy.policy();
+        let action = if p.fragment {
+            if transport == Some(rulesim_wire::Transport::Udp) {
+                policy.stateless_fragment_default
+            } else {
+                // Non-UDP fragments are dropped silently (SEMANTICS.md §4.1).
+                StatelessAction::Drop
+            }
+        } else {
+            policy.stateless_default
+        };
+        let decider = Decider::StatelessDefault { action: action.as_aws().into() };
+        match action {
+            StatelessAction::ForwardToSfe => None,
+            StatelessAction::Pass => Some((Verdict::Pass, decider)),
+            StatelessAction::Drop => Some((Verdict::Drop, decider)),
+        }
+    }
+
+    fn flow_packet(&mut self, id: FlowId, p: &PacketEvent, pending: Vec<Pending>) -> Verdict {
+        let Some(mut flow) = self.flows.remove(&id) else { return Verdict::Pass };
+        let verdict = self.decide_flow_packet(&mut flow, id, p, pending);
+        flow.count(p);
+        if verdict != Verdict::Pass {
+            flow.dropped.push(p.number);
+            let message = p.completed.0 != 0;
+            if p.direction == Some(Direction::ToServer) && p.payload_len > 0 && !message {
+                flow.data_drops_since_message.push(p.number);
+            }
+        } else if p.payload_len > 0 && !flow.dropped.is_empty() {
+            flow.recovered = true;
+        }
+        self.flows.insert(id, flow);
+        verdict
+    }
+
+    fn decide_flow_packet(
+        &mut self,
+        flow: &mut FlowSim,
+        id: FlowId,
+        p: &PacketEvent,
+        pending: Vec<Pending>,
+    ) -> Verdict {
+        let to_server = p.direction != Some(Direction::ToClient);
+        // Application messages this packet completed.
+        let mut hellos: Vec<(Option<Vec<u8>>, bool)> = Vec::new();
+        let mut hosts: Vec<Option<Vec<u8>>> = Vec::new();
+        let mut queries: Vec<Vec<u8>> = Vec::new();
+        for message in pending {
+            match message {
+                Pending::Hello(h, quic) => {
+                    flow.app = Some(if quic { Protocol::Quic } else { Protocol::Tls });
+                    flow.quic |= quic;
+                    if let Some(ech) = &h.hello.ech {
+                        flow.ech = Some(flow.ech.unwrap_or(true) && ech.grease);
+                    }
+                    let sni = h.hello.sni.clone();
+                    match &sni {
+                        Some(raw) => {
+                            flow.names.sni.push(String::from_utf8_lossy(raw).into_owned());
+                            flow.raw_names.push((NameSource::TlsSni, raw.clone()));
+                        }
+                        None => flow.names.sni.push(String::new()),
+                    }
+                    if !quic {
+                        let early = std::mem::take(&mut flow.data_drops_since_message);
+                        flow.hellos.push((h.segments, early));
+                    }
+                    hellos.push((sni, quic));
+                }
+                Pending::Http(h) => {
+                    flow.app = Some(Protocol::Http);
+                    let request = &h.request;
+                    // Suricata's http.host prefers the absolute-form URI's host.
+                    let raw = request.target_authority.clone().or_else(|| request.host.clone());
+                    if let Some(host) = &request.host {
+                        flow.names.hosts.push(String::from_utf8_lossy(host).into_owned());
+                        flow.raw_names.push((NameSource::HttpHost, host.clone()));
+                    } else if let Some(authority) = &request.target_authority {
+                        flow.names.hosts.push(String::from_utf8_lossy(authority).into_owned());
+                    }
+                    hosts.push(raw);
+                }
+                Pending::Dns(d) => {
+                    flow.app = Some(Protocol::Dns);
+                    for q in &d.message.questions {
+                        flow.names.qnames.push(q.name.clone());
+                        flow.raw_names.push((NameSource::DnsQuery, q.name.as_bytes().to_vec()));
+                        queries.push(q.name.as_bytes().to_vec());
+                    }
+                }
+            }
+        }
+        let completes = !(hellos.is_empty() && hosts.is_empty() && queries.is_empty());
+        if completes {
+            flow.app_inspected = true;
+        } else if p.payload_len > 0 && flow.app.is_none() {
+            if to_server {
+                flow.unrecognised_bytes += u64::from(p.payload_len);
+                if flow.unrecognised_bytes > self.options.app_layer_giveup_bytes {
+                    flow.app_inspected = true;
+                }
+            } else if !flow.midstream {
+                // The server spoke first: its banner is the application layer.
+                flow.app_inspected = true;
+            }
+        }
+
+        if let Some((verdict, decider)) = self.stateless(p, Some(flow.tuple.transport)) {
+            if flow.decided.is_none() && verdict != Verdict::Pass {
+                flow.decided = Some((verdict, p.number, decider));
+            } else if flow.decided.is_none() {
+                flow.decided = Some((Verdict::Pass, p.number, decider));
+            }
+            return verdict;
+        }
+        if let Some((verdict, _, _)) = &flow.decided {
+            if completes {
+                flow.messages.push((p.number, *verdict == Verdict::Pass));
+            }
+            return match verdict {
+                Verdict::Pass => Verdict::Pass,
+                _ => Verdict::Drop,
+            };
+        }
+        if flow.midstream && flow.tuple.transport == rulesim_wire::Transport::Tcp {
+            let policy = self.policy.policy().stream_exception_policy;
+            if policy != StreamExceptionPolicy::Continue {
+                let verdict = if policy == StreamExceptionPolicy::Reject {
+                    Verdict::Reject
+                } else {
+                    Verdict::Drop
+                };
+                flow.reset |= verdict == Verdict::Reject;
+                flow.decided = Some((
+                    verdict,
+                    p.number,
+                    Decider::StreamExceptionPolicy { action: policy.as_aws().into() },
+                ));
+                return verdict;
+            }
+        }
+
+        let (src, sport, dst, dport) = packet_endpoints(&flow.tuple, to_server);
+        let header_names = b"\r\nHost\r\n\r\n";
+        let base = Observation {
+            transport: match flow.tuple.transport {
+                rulesim_wire::Transport::Tcp => Transport::Tcp,
+                rulesim_wire::Transport::Udp => Transport::Udp,
+            },
+            app: flow.app,
+            src,
+            src_port: sport,
+            dst,
+            dst_port: dport,
+            to_server,
+            established: p.established,
+            app_layer_inspected: flow.app_inspected,
+            client_hello: None,
+            http: None,
+            dns_query: None,
+        };
+        // Each completed message is one inspection; the first flow-wide
+        // decision ends it. Without messages, the packet alone.
+        let mut observations: Vec<(Observation<'_>, Option<String>, Option<String>)> = Vec::new();
+        let buffers: Vec<(NameSource, Option<Vec<u8>>)> = hellos
+            .iter()
+            .filter(|(_, quic)| !quic)
+            .map(|(sni, _)| {
+                (NameSource::TlsSni, sni.as_ref().map(|s| observe(NameSource::TlsSni, s).buffer))
+            })
+            .chain(hosts.iter().map(|h| (NameSource::HttpHost, h.as_ref().map(|h| host_buffer(h)))))
+            .chain(
+                queries
+                    .iter()
+                    .map(|q| (NameSource::DnsQuery, Some(observe(NameSource::DnsQuery, q).buffer))),
+            )
+            .collect();
+        for (source, buffer) in &buffers {
+            let buffer = buffer.as_deref();
+            let shown = buffer.map(|b| String::from_utf8_lossy(b).into_owned());
+            let obs = match source {
+                NameSource::TlsSni => (
+                    Observation { client_hello: Some(ClientHello { sni: buffer }), ..base },
+                    shown,
+                    None,
+                ),
+                NameSource::HttpHost => (
+                    Observation {
+                        http: Some(HttpRequest { host: buffer, header_names: Some(header_names) }),
+                        ..base
+                    },
+                    None,
+                    shown,
+                ),
+                NameSource::DnsQuery => (Observation { dns_query: buffer, ..base }, None, None),
+            };
+            observations.push(obs);
+        }
+        if observations.is_empty() {
+            observations.push((base, None, None));
+        }
+        let mut packet_verdict = Verdict::Pass;
+        for (obs, sni, host) in &observations {
+            let decision = self.policy.evaluate(obs);
+            self.log_alerts(
+                &decision,
+                p,
+                Some((id, &mut *flow)),
+                obs,
+                sni.clone()
+                    .map(|s| (s, host.clone()))
+                    .or(host.clone().map(|h| (String::new(), Some(h)))),
+            );
+            match decision.decided_by {
+                DecidedBy::Rule { id: rule, flow_scope: true } => {
+                    let decider = self.rule_decider(rule);
+                    flow.reset |= decision.verdict == Verdict::Reject;
+                    flow.decided = Some((decision.verdict, p.number, decider));
+                    packet_verdict = decision.verdict;
+                    break;
+                }
+                DecidedBy::Rule { id: rule, flow_scope: false } => {
+                    if decision.verdict != Verdict::Pass {
+                        flow.reset |= decision.verdict == Verdict::Reject;
+                        if flow.default_drop.is_none() {
+                            flow.default_drop = Some((p.number, self.rule_decider(rule)));
+                        }
+                    }
+                    packet_verdict = worst(packet_verdict, decision.verdict);
+                }
+                DecidedBy::Default { action } => {
+                    if flow.default_drop.is_none() {
+                        flow.default_drop = Some((
+                            p.number,
+                            Decider::DefaultAction { action: action.as_aws().into() },
+                        ));
+                    }
+                    packet_verdict = worst(packet_verdict, decision.verdict);
+                }
+                DecidedBy::Nothing => {}
+            }
+        }
+        if completes {
+            flow.messages.push((p.number, packet_verdict == Verdict::Pass));
+        }
+        packet_verdict
+    }
+
+    fn rule_decider(&self, id: rulesim_core::RuleId) -> Decider {
+        match self.policy.summary(id) {
+            Some(rule) => Decider::Rule { rule },
+            None => Decider::NoMatch,
+        }
+    }
+
+    fn log_alerts(
+        &mut self,
+        decision: &Decision,
+        p: &PacketEvent,
+        mut flow: Option<(FlowId, &mut FlowSim)>,
+        obs: &Observation<'_>,
+        names: Option<(String, Option<String>)>,
+    ) {
+        if decision.alerts.is_empty() {
+            return;
+        }
+        let action = alert_action(decision.verdict);
+        let (flow_id, app) = match &flow {
+            Some((id, f)) => (id.0, app_name(f.app)),
+            None => (0, "failed"),
+        };
+        for source in &decision.alerts {
+            let (sid, rev, signature, severity, origin) = match source {
+                AlertSource::Rule { id, .. } => match self.policy.rule(*id) {
+                    Some(rule) => (
+                        rule.sid,
+                        rule.rev,
+                        rule.msg.clone(),
+                        rule.effective_priority(),
+                        self.policy.group(*id).name.clone(),
+                    ),
+                    None => continue,
+                },
+                AlertSource::Default { action } => {
+                    (0, 0, format!("{} action", action.as_aws()), 3, action.as_aws().to_string())
+                }
+            };
+            let (tls, http) = match &names {
+                Some((sni, host)) => (
+                    (!sni.is_empty()).then(|| TlsInfo { sni: sni.clone() }),
+                    host.clone().map(|hostname| HttpInfo { hostname }),
+                ),
+                None => (None, None),
+            };
+            let event = AlertEvent {
+                timestamp: eve::iso8601(p.ts.0),
+                flow_id,
+                event_type: "alert",
+                src_ip: obs.src,
+                src_port: obs.src_port,
+                dest_ip: obs.dst,
+                dest_port: obs.dst_port,
+                proto: proto_name(obs.transport),
+                app_proto: app,
+                alert: eve::Alert {
+                    action,
+                    signature_id: sid,
+                    rev,
+                    signature: signature.clone(),
+                    category: "",
+                    severity,
+                },
+                tls,
+                http,
+            };
+            self.alerts.push((p.number, p.ts.0, event));
+            if let Some((_, f)) = flow.as_mut() {
+                f.alerts.push(AlertRef {
+                    packet: p.number,
+                    action,
+                    sid,
+                    source: origin,
+                    signature,
+                });
+            }
+        }
+    }
+}
+
+/// The more severe of two packet verdicts.
+fn worst(a: Verdict, b: Verdict) -> Verdict {
+    let rank = |v: Verdict| match v {
+        Verdict::Pass => 0,
+        Verdict::Drop => 1,
+        Verdict::Reject => 2,
+    };
+    if rank(b) > rank(a) { b } else { a }
+}
+
+/// Suricata's `http.host` from a Host header or absolute-URI authority.
+fn host_buffer(raw: &[u8]) -> Vec<u8> {
+    observe(NameSource::HttpHost, raw).buffer
+}
+
+fn canonical(name: &str) -> String {
+    name.trim_end_matches('.').to_ascii_lowercase()
+}
+
+fn packet_endpoints(tuple: &FlowTuple, to_server: bool) -> (IpAddr, u16, IpAddr, u16) {
+    let (a, b): (SocketAddr, SocketAddr) =
+        if to_server { (tuple.client, tuple.server) } else { (tuple.server, tuple.client) };
+    (a.ip(), a.port(), b.ip(), b.port())
+}
+
+fn proto_name(t: Transport) -> &'static str {
+    match t {
+        Transport::Tcp => "TCP",
+        Transport::Udp => "UDP",
+        Transport::Icmp => "ICMP",
+        Transport::Other(_) => "IP",
+    }
+}
+
+fn app_name(app: Option<Protocol>) -> &'static str {
+    match app {
+        Some(Protocol::Tls) => "tls",
+        Some(Protocol::Http) => "http",
+        Some(Protocol::Dns) => "dns",
+        Some(Protocol::Quic) => "quic",
+        _ => "failed",
+    }
+}
+
+impl FlowSim {
+    fn new(tuple: FlowTuple, first_packet: u64, midstream: bool) -> FlowSim {
+        FlowSim {
+            tuple,
+            midstream,
+            first_packet,
+            packets: 0,
+            app: None,
+            app_inspected: false,
+            unrecognised_bytes: 0,
+            decided: None,
+            default_drop: None,
+            dropped: Vec::new(),
+            data_drops_since_message: Vec::new(),
+            messages: Vec::new(),
+            recovered: false,
+            reset: false,
+            names: Names::default(),
+            hellos: Vec::new(),
+            ech: None,
+            quic: false,
+            raw_names: Vec::new(),
+            alerts: Vec::new(),
+            counters: [DirectionCounters::default(); 2],
+        }
+    }
+
+    fn count(&mut self, p: &PacketEvent) {
+        self.packets += 1;
+        let c = &mut self.counters[usize::from(p.direction == Some(Direction::ToClient))];
+        if c.packets == 0 {
+            c.first_ts = p.ts.0;
+        }
+        c.packets += 1;
+        c.bytes += u64::from(p.wire_len);
+        c.last_ts = p.ts.0;
+        if let Some(tcp) = &p.tcp {
+            c.flags |= tcp.flags.0;
+        }
+    }
+
+    fn verdict(&self) -> (FlowVerdict, Option<u64>, Decider) {
+        match &self.decided {
+            Some((Verdict::Reject, n, d)) => return (FlowVerdict::Rejected, Some(*n), d.clone()),
+            Some((Verdict::Drop, n, d)) => return (FlowVerdict::Blocked, Some(*n), d.clone()),
+            _ => {}
+        }
+        let pass = self.decided.as_ref().map(|(_, n, d)| (Some(*n), d.clone()));
+        if self.dropped.is_empty() {
+            let (n, d) = pass.unwrap_or((None, Decider::NoMatch));
+            return (FlowVerdict::Allowed, n, d);
+        }
+        // Stopped if the packet carrying a request was dropped, or if no data
+        // got through after the first drop (e.g. every QUIC packet after
+        // the client's Initial).
+        let message_dropped = self.messages.iter().any(|(_, passed)| !passed);
+        let stopped = message_dropped || !self.recovered;
+        if stopped {
+            let (n, d) =
+                self.default_drop.clone().map_or((None, Decider::NoMatch), |(n, d)| (Some(n), d));
+            let verdict = if self.reset { FlowVerdict::Rejected } else { FlowVerdict::Blocked };
+            return (verdict, n, d);
+        }
+        let (n, d) = pass.unwrap_or((None, Decider::NoMatch));
+        (FlowVerdict::AllowedWithDrops, n, d)
+    }
+
+    fn finish(self, id: FlowId, policy: &CompiledPolicy, options: &Options) -> Finished {
+        let (verdict, deciding_packet, decided_by) = self.verdict();
+        let transport = match self.tuple.transport {
+            rulesim_wire::Transport::Tcp => "tcp",
+            rulesim_wire::Transport::Udp => "udp",
+        };
+        let endpoints = Endpoints {
+            transport,
+            src: self.tuple.client.ip(),
+            sport: self.tuple.client.port(),
+            dst: self.tuple.server.ip(),
+            dport: self.tuple.server.port(),
+        };
+        let mut findings = Vec::new();
+        if self.names.sni.iter().any(String::is_empty) && !self.quic {
+            findings.push(Finding::NoSni);
+        }
+        let names_ip = self
+            .raw_names
+            .iter()
+            .filter(|(s, _)| *s != NameSource::DnsQuery)
+            .any(|(s, raw)| observe(*s, raw).changes.contains(Change::IpLiteral));
+        let has_name =
+            self.raw_names.iter().any(|(s, raw)| *s != NameSource::DnsQuery && !raw.is_empty());
+        if matches!(self.app, Some(Protocol::Tls | Protocol::Http)) && (names_ip || !has_name) {
+            findings.push(Finding::IpLiteralDestination);
+        }
+        if let Some(grease) = self.ech {
+            findings.push(Finding::EchOffered { grease });
+        }
+        if self.quic {
+            findings.push(Finding::Quic { verdict });
+        }
+        for (segments, dropped) in &self.hellos {
+            if *segments > 1 && !dropped.is_empty() {
+                findings.push(Finding::SplitClientHelloDropped {
+                    segments: *segments,
+                    dropped: dropped.clone(),
+                });
+            }
+        }
+        if let (Some(sni), Some(host)) = (self.names.sni.first(), self.names.hosts.first()) {
+            if !sni.is_empty()
+                && canonical(sni) != canonical(host.split(':').next().unwrap_or(host))
+            {
+                findings.push(Finding::SniHostMismatch { sni: sni.clone(), host: host.clone() });
+            }
+        }
+        for (source, raw) in &self.raw_names {
+            let changes = observe(*source, raw).changes;
+            let name = String::from_utf8_lossy(raw).into_owned();
+            if changes.contains(Change::MixedCase)
+                || (*source == NameSource::HttpHost && changes.contains(Change::Lowercased))
+            {
+                findings.push(Finding::MixedCaseName { name: name.clone() });
+            }
+            if changes.contains(Change::TrailingDot) {
+                findings.push(Finding::TrailingDotName { name: name.clone() });
+            }
+            if *source == NameSource::DnsQuery
+                && crate::findings::tls_blocked(policy, raw, self.tuple.client.ip())
+            {
+                findings.push(Finding::DnsQueryForBlockedName { name });
+            }
+        }
+        if self.midstream {
+            findings.push(Finding::Midstream);
+        }
+        if self.reset {
+            findings.push(Finding::ResetSent);
+        }
+        findings.sort();
+        findings.dedup();
+        let _ = options;
+        let app = self.app.map(|a| app_name(Some(a)));
+        let flow_logs = self.flow_logs(id);
+        Finished {
+            report: FlowReport {
+                flow: id.0,
+                endpoints,
+                app,
+                verdict,
+                deciding_packet,
+                decided_by,
+                names: self.names,
+                first_packet: self.first_packet,
+                packets: self.packets,
+                dropped: self.dropped,
+                alerts: self.alerts,
+                findings,
+            },
+            flow_logs,
+        }
+    }
+
+    fn flow_logs(&self, id: FlowId) -> Vec<(u64, FlowEvent)> {
+        let proto = match self.tuple.transport {
+            rulesim_wire::Transport::Tcp => "TCP",
+            rulesim_wire::Transport::Udp => "UDP",
+        };
+        let app = app_name(self.app);
+        let mut out = Vec::new();
+        for (i, c) in self.counters.iter().enumerate().filter(|(_, c)| c.packets > 0) {
+            let (src, dst) = if i == 0 {
+                (self.tuple.client, self.tuple.server)
+            } else {
+                (self.tuple.server, self.tuple.client)
+            };
+            let tcp =
+                (self.tuple.transport == rulesim_wire::Transport::Tcp).then(|| TcpFlagsInfo {
+                    tcp_flags: format!("{:x}", c.flags),
+                    syn: c.flags & TcpFlags::SYN != 0,
+                    fin: c.flags & TcpFlags::FIN != 0,
+                    rst: c.flags & TcpFlags::RST != 0,
+                    psh: c.flags & TcpFlags::PSH != 0,
+                    ack: c.flags & TcpFlags::ACK != 0,
+                });
+            out.push((
+                c.last_ts,
+                FlowEvent {
+                    timestamp: eve::iso8601(c.last_ts),
+                    flow_id: id.0,
+                    event_type: "netflow",
+                    src_ip: src.ip(),
+                    src_port: src.port(),
+                    dest_ip: dst.ip(),
+                    dest_port: dst.port(),
+                    proto,
+                    app_proto: app,
+                    tcp,
+                    netflow: Netflow {
+                        pkts: c.packets,
+                        bytes: c.bytes,
+                        start: eve::iso8601(c.first_ts),
+                        end: eve::iso8601(c.last_ts),
+                        age: (c.last_ts.saturating_sub(c.first_ts)) / 1_000_000_000,
+                    },
+                },
+            ));
+        }
+        out
+    }
+}
