@@ -45,7 +45,7 @@ fn walkthrough_allows_wikipedia_and_drops_twitter() {
     assert!(lines[0].starts_with("en.wikipedia.org") && lines[0].contains("PASS"), "{text}");
     assert!(
         lines[0].contains("browser-allowed-domains sid:1")
-            && lines[0].contains("rulesim.yaml:22:9, entry `.wikipedia.org`"),
+            && lines[0].contains("rulesim.yaml:25:9, entry `.wikipedia.org`"),
         "{text}"
     );
     assert!(
@@ -89,7 +89,7 @@ fn json_output_names_rule_and_provenance() {
     assert_eq!(http["verdict"], "pass");
     assert_eq!(http["decided_by"]["rule"]["sid"], 10, "entry 5, HTTP rule: 2*4+2");
     assert_eq!(http["decided_by"]["rule"]["target"], ".pypi.org");
-    assert_eq!(http["decided_by"]["rule"]["location"], "examples/walkthrough/rulesim.yaml:26:9");
+    assert_eq!(http["decided_by"]["rule"]["location"], "examples/walkthrough/rulesim.yaml:29:9");
 }
 
 #[test]
