@@ -53,10 +53,15 @@ pub fn is_grease(v: u16) -> bool {
 pub struct EchOffer {
     /// True when the offer looks like GREASE ECH (an outer ECH whose
     /// payload size is one BoringSSL/Chrome uses for GREASE). Nobody on the
-    /// path can know for sure without the server's keys: a heuristic.
+    /// path can know for sure without the server's keys, and real ECH pads
+    /// to the same sizes, so this is a heuristic: real ECH (e.g. Zeek's
+    /// `tls13-ech.pcap`) is also reported as GREASE. Match `config_id`
+    /// against the ECH configs of DNS HTTPS answers to know better.
     pub grease: bool,
     /// ECH ClientHello type byte (0 = outer, 1 = inner).
     pub kind: u8,
+    /// The config_id byte (outer ECH only).
+    pub config_id: u8,
     /// Length of the encrypted payload.
     pub payload_len: usize,
 }
@@ -287,7 +292,8 @@ fn parse_ech(data: &[u8]) -> EchOffer {
     let enc_len = usize::from(be16(data, 6).unwrap_or(0));
     let payload_len = usize::from(be16(data, 8 + enc_len).unwrap_or(0));
     let grease = kind == 0 && matches!(payload_len, 144 | 176 | 208 | 240);
-    EchOffer { grease, kind, payload_len }
+    let config_id = data.get(5).copied().unwrap_or(0);
+    EchOffer { grease, kind, config_id, payload_len }
 }
 
 /// One ClientHello found in a to-server TLS stream.
