@@ -62,8 +62,13 @@ struct FlowSim {
     data_drops_since_message: Vec<u64>,
     /// Packets that completed an application message, and whether they passed.
     messages: Vec<(u64, bool)>,
-    /// Whether data got through after a packet was dropped.
+    /// Messages completed before the flow was established that no rule has
+    /// inspected yet.
+    carried: Vec<(NameSource, Option<Vec<u8>>)>,
+    /// Whether client data got through after a packet was dropped.
     recovered: bool,
+    /// Whether a SYN or SYN-ACK was dropped: the connection cannot open.
+    handshake_dropped: bool,
     reset: bool,
     names: Names,
     /// (segments, packets dropped before it completed) per ClientHello.
@@ -269,11 +274,15 @@ impl<'a> Engine<'a> {
         flow.count(p);
         if verdict != Verdict::Pass {
             flow.dropped.push(p.number);
+            flow.handshake_dropped |= p.tcp.is_some_and(|t| t.flags.0 & TcpFlags::SYN != 0);
             let message = p.completed.0 != 0;
             if p.direction == Some(Direction::ToServer) && p.payload_len > 0 && !message {
                 flow.data_drops_since_message.push(p.number);
             }
-        } else if p.payload_len > 0 && !flow.dropped.is_empty() {
+        } else if p.direction == Some(Direction::ToServer)
+            && p.payload_len > 0
+            && !flow.dropped.is_empty()
+        {
             flow.recovered = true;
         }
         self.flows.insert(id, flow);
@@ -407,63 +416,69 @@ impl<'a> Engine<'a> {
             dns_query: None,
         };
         // Each completed message is one inspection; the first flow-wide
-        // decision ends it. Without messages, the packet alone.
-        let mut observations: Vec<(Observation<'_>, Option<String>, Option<String>)> = Vec::new();
-        let buffers: Vec<(NameSource, Option<Vec<u8>>)> = hellos
-            .iter()
-            .filter(|(_, quic)| !quic)
-            .map(|(sni, _)| {
-                (NameSource::TlsSni, sni.as_ref().map(|s| observe(NameSource::TlsSni, s).buffer))
-            })
-            .chain(hosts.iter().map(|h| (NameSource::HttpHost, h.as_ref().map(|h| host_buffer(h)))))
-            .chain(
-                queries
-                    .iter()
-                    .map(|q| (NameSource::DnsQuery, Some(observe(NameSource::DnsQuery, q).buffer))),
-            )
-            .collect();
-        for (source, buffer) in &buffers {
-            let buffer = buffer.as_deref();
+        // decision ends it. A message completed before the flow was
+        // established (TCP Fast Open data in the SYN, a UDP query) that no
+        // rule looked at stays open for inspection, as a Suricata
+        // transaction does, until the next established client packet.
+        let mut buffers: Vec<(NameSource, Option<Vec<u8>>)> = Vec::new();
+        if to_server && p.established {
+            buffers.append(&mut flow.carried);
+        }
+        buffers.extend(
+            hellos
+                .iter()
+                .filter(|(_, quic)| !quic)
+                .map(|(sni, _)| {
+                    (
+                        NameSource::TlsSni,
+                        sni.as_ref().map(|s| observe(NameSource::TlsSni, s).buffer),
+                    )
+                })
+                .chain(
+                    hosts
+                        .iter()
+                        .map(|h| (NameSource::HttpHost, h.as_ref().map(|h| host_buffer(h)))),
+                )
+                .chain(queries.iter().map(|q| {
+                    (NameSource::DnsQuery, Some(observe(NameSource::DnsQuery, q).buffer))
+                })),
+        );
+        let mut packet_verdict = Verdict::Pass;
+        let mut untouched = Vec::new();
+        let count = buffers.len().max(1);
+        for i in 0..count {
+            let message = buffers.get(i);
+            let buffer = message.and_then(|(_, b)| b.as_deref());
             let shown = buffer.map(|b| String::from_utf8_lossy(b).into_owned());
-            let obs = match source {
-                NameSource::TlsSni => (
+            let (obs, names) = match message.map(|(source, _)| *source) {
+                None => (base, None),
+                Some(NameSource::TlsSni) => (
                     Observation { client_hello: Some(ClientHello { sni: buffer }), ..base },
-                    shown,
-                    None,
+                    Some((shown.unwrap_or_default(), None)),
                 ),
-                NameSource::HttpHost => (
+                Some(NameSource::HttpHost) => (
                     Observation {
                         http: Some(HttpRequest { host: buffer, header_names: Some(header_names) }),
                         ..base
                     },
-                    None,
-                    shown,
+                    Some((String::new(), shown)),
                 ),
-                NameSource::DnsQuery => (Observation { dns_query: buffer, ..base }, None, None),
+                Some(NameSource::DnsQuery) => (Observation { dns_query: buffer, ..base }, None),
             };
-            observations.push(obs);
-        }
-        if observations.is_empty() {
-            observations.push((base, None, None));
-        }
-        let mut packet_verdict = Verdict::Pass;
-        for (obs, sni, host) in &observations {
-            let decision = self.policy.evaluate(obs);
-            self.log_alerts(
-                &decision,
-                p,
-                Some((id, &mut *flow)),
-                obs,
-                sni.clone()
-                    .map(|s| (s, host.clone()))
-                    .or(host.clone().map(|h| (String::new(), Some(h)))),
-            );
+            let decision = self.policy.evaluate(&obs);
+            let rule_involved = matches!(decision.decided_by, DecidedBy::Rule { .. })
+                || decision.alerts.iter().any(|a| matches!(a, AlertSource::Rule { .. }));
+            if let Some(message) = message.filter(|_| !rule_involved && !p.established) {
+                untouched.push(message.clone());
+            }
+            self.log_alerts(&decision, p, Some((id, &mut *flow)), &obs, names);
             match decision.decided_by {
                 DecidedBy::Rule { id: rule, flow_scope: true } => {
                     let decider = self.rule_decider(rule);
                     flow.reset |= decision.verdict == Verdict::Reject;
                     flow.decided = Some((decision.verdict, p.number, decider));
                     packet_verdict = decision.verdict;
+                    untouched.clear();
                     break;
                 }
                 DecidedBy::Rule { id: rule, flow_scope: false } => {
@@ -487,6 +502,7 @@ impl<'a> Engine<'a> {
                 DecidedBy::Nothing => {}
             }
         }
+        flow.carried.extend(untouched);
         if completes {
             flow.messages.push((p.number, packet_verdict == Verdict::Pass));
         }
@@ -633,7 +649,9 @@ impl FlowSim {
             dropped: Vec::new(),
             data_drops_since_message: Vec::new(),
             messages: Vec::new(),
+            carried: Vec::new(),
             recovered: false,
+            handshake_dropped: false,
             reset: false,
             names: Names::default(),
             hellos: Vec::new(),
@@ -670,11 +688,11 @@ impl FlowSim {
             let (n, d) = pass.unwrap_or((None, Decider::NoMatch));
             return (FlowVerdict::Allowed, n, d);
         }
-        // Stopped if the packet carrying a request was dropped, or if no data
-        // got through after the first drop (e.g. every QUIC packet after
-        // the client's Initial).
+        // Stopped if the packet carrying a request was dropped, if the
+        // handshake was, or if no data got through after the first drop
+        // (e.g. every QUIC packet after the client's Initial).
         let message_dropped = self.messages.iter().any(|(_, passed)| !passed);
-        let stopped = message_dropped || !self.recovered;
+        let stopped = message_dropped || !self.recovered || self.handshake_dropped;
         if stopped {
             let (n, d) =
                 self.default_drop.clone().map_or((None, Decider::NoMatch), |(n, d)| (Some(n), d));
