@@ -246,7 +246,10 @@ impl JsonParser<'_> {
                                 break;
                             }
                             _ => {
-                                return Err(format!("expected `,` or `}}`, found {}", self.found()));
+                                return Err(format!(
+                                    "expected `,` or `}}`, found {}",
+                                    self.found()
+                                ));
                             }
                         }
                     }
