@@ -361,13 +361,11 @@ fn text(replays: &[Replay], colour: bool) -> String {
                 paint(&format!("{:<18}", f.verdict.as_str()), verdict_colour(f.verdict), colour);
             let _ = writeln!(
                 out,
-                "  {:>4} {} {}:{} -> {}:{} {:<4} {:<28} {verdict} {}",
+                "  {:>4} {} {} -> {} {:<4} {:<28} {verdict} {}",
                 f.flow,
                 e.transport,
-                e.src,
-                e.sport,
-                e.dst,
-                e.dport,
+                std::net::SocketAddr::new(e.src, e.sport),
+                std::net::SocketAddr::new(e.dst, e.dport),
                 f.app.unwrap_or("-"),
                 name,
                 decider_text(&f.decided_by)
