@@ -285,8 +285,13 @@ struct Loader<'a> {
 }
 
 impl Loader<'_> {
+    /// Takes a file's errors (in source order) and warnings.
     fn absorb(&mut self, ctx: Ctx) {
-        self.errors.extend(ctx.errors);
+        let mut errors: Vec<Error> = ctx.errors.into_iter().collect();
+        errors.sort_by_key(|e| e.location().map(|l| (l.line, l.column)));
+        for e in errors {
+            self.errors.push(e);
+        }
         self.warnings.extend(ctx.warnings);
     }
 

@@ -361,7 +361,7 @@ fn rules_source_list(ctx: &mut Ctx, node: &Node) -> Option<DomainList> {
                 None => {}
             }
         }
-        if target_types.is_empty() && matches!(types.value, Value::Array(_)) {
+        if matches!(&types.value, Value::Array(items) if items.is_empty()) {
             ctx.err(
                 types.at,
                 ErrorKind::InvalidValue,
