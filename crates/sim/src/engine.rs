@@ -20,6 +20,7 @@
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 
 use rulesim_core::name::{Change, NameSource, observe};
 use rulesim_core::{
@@ -105,9 +106,8 @@ pub(crate) struct Resolution {
 
 /// The simulator for a set of flows.
 pub(crate) struct Engine<'a> {
-    policy: &'a CompiledPolicy,
-    options: &'a Options,
-    flows: HashMap<FlowId, FlowSim>,
+    ctx: Ctx<'a>,
+    flows: HashMap<FlowId, Box<FlowSim>, foldhash::fast::RandomState>,
     pending: Vec<Pending>,
     pub(crate) finished: Vec<Finished>,
     pub(crate) flowless: FlowlessPackets,
@@ -120,9 +120,8 @@ pub(crate) struct Engine<'a> {
 impl<'a> Engine<'a> {
     pub(crate) fn new(policy: &'a CompiledPolicy, options: &'a Options) -> Engine<'a> {
         Engine {
-            policy,
-            options,
-            flows: HashMap::new(),
+            ctx: Ctx { policy, options, summaries: Default::default() },
+            flows: HashMap::default(),
             pending: Vec::new(),
             finished: Vec::new(),
             flowless: FlowlessPackets::default(),
@@ -137,7 +136,7 @@ impl<'a> Engine<'a> {
     pub(crate) fn event(&mut self, event: Event) {
         match event {
             Event::FlowOpened { flow, packet, tuple, midstream, .. } => {
-                self.flows.insert(flow, FlowSim::new(tuple, packet, midstream));
+                self.flows.insert(flow, Box::new(FlowSim::new(tuple, packet, midstream)));
             }
             Event::ClientHello(h) => self.pending.push(Pending::Hello(h, false)),
             Event::QuicClientHello(h) => self.pending.push(Pending::Hello(h, true)),
@@ -147,7 +146,7 @@ impl<'a> Engine<'a> {
             Event::Packet(p) => self.packet(&p),
             Event::FlowClosed(closed) => {
                 if let Some(flow) = self.flows.remove(&closed.flow) {
-                    let finished = flow.finish(closed.flow, self.policy, self.options);
+                    let finished = flow.finish(closed.flow, self.ctx.policy, self.ctx.options);
                     self.finished.push(finished);
                 }
             }
@@ -158,10 +157,10 @@ impl<'a> Engine<'a> {
 
     /// Closes every flow still open (end of input).
     pub(crate) fn finish(&mut self) {
-        let mut open: Vec<(FlowId, FlowSim)> = self.flows.drain().collect();
+        let mut open: Vec<(FlowId, Box<FlowSim>)> = self.flows.drain().collect();
         open.sort_by_key(|(id, _)| id.0);
         for (id, flow) in open {
-            let finished = flow.finish(id, self.policy, self.options);
+            let finished = flow.finish(id, self.ctx.policy, self.ctx.options);
             self.finished.push(finished);
         }
     }
@@ -194,9 +193,9 @@ impl<'a> Engine<'a> {
     fn packet(&mut self, p: &PacketEvent) {
         self.packets += 1;
         let pending = std::mem::take(&mut self.pending);
-        let verdict = match p.flow {
-            Some(id) if self.flows.contains_key(&id) => self.flow_packet(id, p, pending),
-            _ => self.flowless_packet(p),
+        let verdict = match p.flow.filter(|id| self.flows.contains_key(id)) {
+            Some(id) => self.flow_packet(id, p, pending),
+            None => self.flowless_packet(p),
         };
         if verdict != Verdict::Pass {
             self.dropped_packets += 1;
@@ -205,7 +204,7 @@ impl<'a> Engine<'a> {
 
     fn flowless_packet(&mut self, p: &PacketEvent) -> Verdict {
         self.flowless.packets += 1;
-        let verdict = match self.stateless(p, None) {
+        let verdict = match self.ctx.stateless(p, None) {
             Some((verdict, _)) => verdict,
             None => match p.addrs {
                 Some((src, dst)) => {
@@ -230,8 +229,8 @@ impl<'a> Engine<'a> {
                         http: None,
                         dns_query: None,
                     };
-                    let decision = self.policy.evaluate(&obs);
-                    self.log_alerts(&decision, p, None, &obs, None);
+                    let decision = self.ctx.policy.evaluate(&obs);
+                    self.ctx.log_alerts(&mut self.alerts, &decision, p, None, &obs, None);
                     decision.verdict
                 }
                 None => Verdict::Pass,
@@ -243,6 +242,36 @@ impl<'a> Engine<'a> {
         verdict
     }
 
+    fn flow_packet(&mut self, id: FlowId, p: &PacketEvent, pending: Vec<Pending>) -> Verdict {
+        let Some(flow) = self.flows.get_mut(&id) else { return Verdict::Pass };
+        let verdict = self.ctx.decide(&mut self.alerts, flow, id, p, pending);
+        flow.count(p);
+        if verdict != Verdict::Pass {
+            flow.dropped.push(p.number);
+            flow.handshake_dropped |= p.tcp.is_some_and(|t| t.flags.0 & TcpFlags::SYN != 0);
+            let message = p.completed.0 != 0;
+            if p.direction == Some(Direction::ToServer) && p.payload_len > 0 && !message {
+                flow.data_drops_since_message.push(p.number);
+            }
+        } else if p.direction == Some(Direction::ToServer)
+            && p.payload_len > 0
+            && !flow.dropped.is_empty()
+        {
+            flow.recovered = true;
+        }
+        verdict
+    }
+}
+
+/// What every decision needs: the policy and the options.
+struct Ctx<'a> {
+    policy: &'a CompiledPolicy,
+    options: &'a Options,
+    /// Rule summaries already built, shared by the flows they decide.
+    summaries: std::cell::RefCell<HashMap<rulesim_core::RuleId, Arc<rulesim_core::RuleSummary>>>,
+}
+
+impl Ctx<'_> {
     /// The stateless stage: `Some` when it decides the packet.
     fn stateless(
         &self,
@@ -260,7 +289,7 @@ impl<'a> Engine<'a> {
         } else {
             policy.stateless_default
         };
-        let decider = Decider::StatelessDefault { action: action.as_aws().into() };
+        let decider = Decider::StatelessDefault { action: action.as_aws() };
         match action {
             StatelessAction::ForwardToSfe => None,
             StatelessAction::Pass => Some((Verdict::Pass, decider)),
@@ -268,29 +297,9 @@ impl<'a> Engine<'a> {
         }
     }
 
-    fn flow_packet(&mut self, id: FlowId, p: &PacketEvent, pending: Vec<Pending>) -> Verdict {
-        let Some(mut flow) = self.flows.remove(&id) else { return Verdict::Pass };
-        let verdict = self.decide_flow_packet(&mut flow, id, p, pending);
-        flow.count(p);
-        if verdict != Verdict::Pass {
-            flow.dropped.push(p.number);
-            flow.handshake_dropped |= p.tcp.is_some_and(|t| t.flags.0 & TcpFlags::SYN != 0);
-            let message = p.completed.0 != 0;
-            if p.direction == Some(Direction::ToServer) && p.payload_len > 0 && !message {
-                flow.data_drops_since_message.push(p.number);
-            }
-        } else if p.direction == Some(Direction::ToServer)
-            && p.payload_len > 0
-            && !flow.dropped.is_empty()
-        {
-            flow.recovered = true;
-        }
-        self.flows.insert(id, flow);
-        verdict
-    }
-
-    fn decide_flow_packet(
-        &mut self,
+    fn decide(
+        &self,
+        alerts: &mut Vec<(u64, u64, AlertEvent)>,
         flow: &mut FlowSim,
         id: FlowId,
         p: &PacketEvent,
@@ -390,7 +399,7 @@ impl<'a> Engine<'a> {
                 flow.decided = Some((
                     verdict,
                     p.number,
-                    Decider::StreamExceptionPolicy { action: policy.as_aws().into() },
+                    Decider::StreamExceptionPolicy { action: policy.as_aws() },
                 ));
                 return verdict;
             }
@@ -471,7 +480,7 @@ impl<'a> Engine<'a> {
             if let Some(message) = message.filter(|_| !rule_involved && !p.established) {
                 untouched.push(message.clone());
             }
-            self.log_alerts(&decision, p, Some((id, &mut *flow)), &obs, names);
+            self.log_alerts(alerts, &decision, p, Some((id, &mut *flow)), &obs, names);
             match decision.decided_by {
                 DecidedBy::Rule { id: rule, flow_scope: true } => {
                     let decider = self.rule_decider(rule);
@@ -492,10 +501,8 @@ impl<'a> Engine<'a> {
                 }
                 DecidedBy::Default { action } => {
                     if flow.default_drop.is_none() {
-                        flow.default_drop = Some((
-                            p.number,
-                            Decider::DefaultAction { action: action.as_aws().into() },
-                        ));
+                        flow.default_drop =
+                            Some((p.number, Decider::DefaultAction { action: action.as_aws() }));
                     }
                     packet_verdict = worst(packet_verdict, decision.verdict);
                 }
@@ -510,14 +517,23 @@ impl<'a> Engine<'a> {
     }
 
     fn rule_decider(&self, id: rulesim_core::RuleId) -> Decider {
+        let mut cache = self.summaries.borrow_mut();
+        if let Some(rule) = cache.get(&id) {
+            return Decider::Rule { rule: Arc::clone(rule) };
+        }
         match self.policy.summary(id) {
-            Some(rule) => Decider::Rule { rule },
+            Some(rule) => {
+                let rule = Arc::new(rule);
+                cache.insert(id, Arc::clone(&rule));
+                Decider::Rule { rule }
+            }
             None => Decider::NoMatch,
         }
     }
 
     fn log_alerts(
-        &mut self,
+        &self,
+        alerts: &mut Vec<(u64, u64, AlertEvent)>,
         decision: &Decision,
         p: &PacketEvent,
         mut flow: Option<(FlowId, &mut FlowSim)>,
@@ -556,7 +572,7 @@ impl<'a> Engine<'a> {
                 None => (None, None),
             };
             let event = AlertEvent {
-                timestamp: eve::iso8601(p.ts.0),
+                timestamp: eve::Time(p.ts.0),
                 flow_id,
                 event_type: "alert",
                 src_ip: obs.src,
@@ -576,7 +592,7 @@ impl<'a> Engine<'a> {
                 tls,
                 http,
             };
-            self.alerts.push((p.number, p.ts.0, event));
+            alerts.push((p.number, p.ts.0, event));
             if let Some((_, f)) = flow.as_mut() {
                 f.alerts.push(AlertRef {
                     packet: p.number,
@@ -720,11 +736,13 @@ impl FlowSim {
         if self.names.sni.iter().any(String::is_empty) && !self.quic {
             findings.push(Finding::NoSni);
         }
+        let changes: Vec<_> =
+            self.raw_names.iter().map(|(s, raw)| observe(*s, raw).changes).collect();
         let names_ip = self
             .raw_names
             .iter()
-            .filter(|(s, _)| *s != NameSource::DnsQuery)
-            .any(|(s, raw)| observe(*s, raw).changes.contains(Change::IpLiteral));
+            .zip(&changes)
+            .any(|((s, _), c)| *s != NameSource::DnsQuery && c.contains(Change::IpLiteral));
         let has_name =
             self.raw_names.iter().any(|(s, raw)| *s != NameSource::DnsQuery && !raw.is_empty());
         if matches!(self.app, Some(Protocol::Tls | Protocol::Http)) && (names_ip || !has_name) {
@@ -751,8 +769,7 @@ impl FlowSim {
                 findings.push(Finding::SniHostMismatch { sni: sni.clone(), host: host.clone() });
             }
         }
-        for (source, raw) in &self.raw_names {
-            let changes = observe(*source, raw).changes;
+        for ((source, raw), &changes) in self.raw_names.iter().zip(&changes) {
             let name = String::from_utf8_lossy(raw).into_owned();
             if changes.contains(Change::MixedCase)
                 || (*source == NameSource::HttpHost && changes.contains(Change::Lowercased))
@@ -813,7 +830,7 @@ impl FlowSim {
             };
             let tcp =
                 (self.tuple.transport == rulesim_wire::Transport::Tcp).then(|| TcpFlagsInfo {
-                    tcp_flags: format!("{:x}", c.flags),
+                    tcp_flags: eve::HexFlags(c.flags),
                     syn: c.flags & TcpFlags::SYN != 0,
                     fin: c.flags & TcpFlags::FIN != 0,
                     rst: c.flags & TcpFlags::RST != 0,
@@ -823,7 +840,7 @@ impl FlowSim {
             out.push((
                 c.last_ts,
                 FlowEvent {
-                    timestamp: eve::iso8601(c.last_ts),
+                    timestamp: eve::Time(c.last_ts),
                     flow_id: id.0,
                     event_type: "netflow",
                     src_ip: src.ip(),
@@ -836,8 +853,8 @@ impl FlowSim {
                     netflow: Netflow {
                         pkts: c.packets,
                         bytes: c.bytes,
-                        start: eve::iso8601(c.first_ts),
-                        end: eve::iso8601(c.last_ts),
+                        start: eve::Time(c.first_ts),
+                        end: eve::Time(c.last_ts),
                         age: (c.last_ts.saturating_sub(c.first_ts)) / 1_000_000_000,
                     },
                 },

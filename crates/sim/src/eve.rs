@@ -20,7 +20,7 @@ pub struct LogRecord<E> {
     /// The availability zone of the endpoint that logged.
     pub availability_zone: String,
     /// Epoch seconds, as a string.
-    pub event_timestamp: String,
+    pub event_timestamp: EpochSeconds,
     /// The Suricata event.
     pub event: E,
 }
@@ -29,7 +29,7 @@ pub struct LogRecord<E> {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct AlertEvent {
     /// ISO-8601 with microseconds and `+0000`.
-    pub timestamp: String,
+    pub timestamp: Time,
     /// The flow's id.
     pub flow_id: u64,
     /// Always `alert`.
@@ -91,7 +91,7 @@ pub struct HttpInfo {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct FlowEvent {
     /// When the flow ended (ISO-8601).
-    pub timestamp: String,
+    pub timestamp: Time,
     /// The flow's id.
     pub flow_id: u64,
     /// Always `netflow`.
@@ -119,7 +119,7 @@ pub struct FlowEvent {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct TcpFlagsInfo {
     /// The OR of all flags, as lower-case hex.
-    pub tcp_flags: String,
+    pub tcp_flags: HexFlags,
     /// SYN seen.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub syn: bool,
@@ -145,11 +145,44 @@ pub struct Netflow {
     /// Bytes on the wire.
     pub bytes: u64,
     /// First packet (ISO-8601).
-    pub start: String,
+    pub start: Time,
     /// Last packet (ISO-8601).
-    pub end: String,
+    pub end: Time,
     /// Seconds between first and last packet.
     pub age: u64,
+}
+
+/// A capture timestamp (nanoseconds since the epoch), written as AWS
+/// writes event times: `2020-10-13T22:10:01.006481+0000`. Formatting waits
+/// until the record is serialised, so replays that write no logs pay nothing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Time(pub u64);
+
+impl Serialize for Time {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&iso8601(self.0))
+    }
+}
+
+/// TCP flags written as lower-case hex in a string (`"1b"`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HexFlags(pub u8);
+
+impl Serialize for HexFlags {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&format!("{:x}", self.0))
+    }
+}
+
+/// A capture timestamp written as whole epoch seconds in a string, as the
+/// envelope's `event_timestamp` is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EpochSeconds(pub u64);
+
+impl Serialize for EpochSeconds {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&(self.0 / 1_000_000_000).to_string())
+    }
 }
 
 /// Formats nanoseconds since the epoch as `2020-10-13T22:10:01.006481+0000`.

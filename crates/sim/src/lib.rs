@@ -250,7 +250,7 @@ impl Simulator {
 
     /// Merges engines' results into one report, in capture order.
     fn assemble(&self, name: &str, engines: Vec<Engine<'_>>) -> Replay {
-        let mut finished = Vec::new();
+        let mut finished: Vec<engine::Finished> = Vec::new();
         let mut alerts = Vec::new();
         let mut resolutions = Vec::new();
         let mut flowless = report::FlowlessPackets::default();
@@ -265,14 +265,20 @@ impl Simulator {
             resolutions.extend(engine.resolutions);
         }
         flowless.dropped.sort_unstable();
-        finished.sort_by_key(|f| f.report.flow);
+        // Sort by flow id through a permutation: the reports are large.
+        let mut order: Vec<(u64, usize)> =
+            finished.iter().enumerate().map(|(i, f)| (f.report.flow, i)).collect();
+        order.sort_unstable();
+        let mut slots: Vec<Option<engine::Finished>> = finished.into_iter().map(Some).collect();
+        let finished: Vec<engine::Finished> =
+            order.into_iter().filter_map(|(_, i)| slots[i].take()).collect();
         alerts.sort_by_key(|(packet, _, _)| *packet);
         resolutions.sort_by_key(|r| r.packet);
         let envelope = |timestamp_ns: u64| {
             (
                 self.options.firewall_name.clone(),
                 self.options.availability_zone.clone(),
-                (timestamp_ns / 1_000_000_000).to_string(),
+                eve::EpochSeconds(timestamp_ns),
             )
         };
         let alert_logs = alerts

@@ -6,6 +6,7 @@
 //! something a user can check against the capture.
 
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use rulesim_core::{RuleSummary, Verdict};
 use serde::Serialize;
@@ -43,23 +44,23 @@ impl FlowVerdict {
 pub enum Decider {
     /// A rule.
     Rule {
-        /// The rule, with its group and provenance.
-        rule: RuleSummary,
+        /// The rule, with its group and provenance (shared by every flow it decided).
+        rule: Arc<RuleSummary>,
     },
     /// A stateful default action (`aws:drop_established`, ...).
     DefaultAction {
         /// Its AWS name.
-        action: String,
+        action: &'static str,
     },
     /// The stateless default action (`aws:drop`, `aws:pass`).
     StatelessDefault {
         /// Its AWS name.
-        action: String,
+        action: &'static str,
     },
     /// The stream exception policy (midstream or broken TCP flow).
     StreamExceptionPolicy {
         /// `DROP` or `REJECT`.
-        action: String,
+        action: &'static str,
     },
     /// Nothing matched and no default applied.
     NoMatch,
