@@ -206,7 +206,7 @@ impl Resolver {
             "GetAtt" => {
                 let parts: Vec<String> = match &arg.value {
                     Value::Str(t) => t.text.splitn(2, '.').map(str::to_string).collect(),
-                    Value::Array(items) => items.iter().filter_map(|i| text(i)).collect(),
+                    Value::Array(items) => items.iter().filter_map(&text).collect(),
                     _ => Vec::new(),
                 };
                 match parts.as_slice() {

@@ -334,7 +334,7 @@ impl Loader<'_> {
             let read = shapes::policy_document(&mut ctx, &root, shape);
             self.absorb(ctx);
             let read = read?;
-            Some(self.resolve(read, &mut Vec::new()))
+            Some(self.resolve(read, &[]))
         } else {
             let group = shapes::rule_group_document(&mut ctx, &root, shape);
             self.absorb(ctx);
@@ -345,9 +345,9 @@ impl Loader<'_> {
     }
 
     fn document(&mut self, file: &Arc<str>, doc: Document) -> Option<Policy> {
-        let mut known = doc.groups;
+        let known = doc.groups;
         match doc.policy {
-            Some(policy) => Some(self.resolve(policy, &mut known)),
+            Some(policy) => Some(self.resolve(policy, &known)),
             None => {
                 let mut groups: Vec<RuleGroup> = known
                     .into_iter()
@@ -389,7 +389,7 @@ impl Loader<'_> {
 
     /// Attaches the referenced rule groups to a policy: from `known` (groups
     /// defined in the same document), the `--group` map, or files beside it.
-    fn resolve(&mut self, read: ReadPolicy, known: &mut Vec<ReadGroup>) -> Policy {
+    fn resolve(&mut self, read: ReadPolicy, known: &[ReadGroup]) -> Policy {
         let ReadPolicy { name, mut policy, refs } = read;
         if let Some(name) = name {
             policy.name = name;
@@ -450,12 +450,7 @@ impl Loader<'_> {
         }
     }
 
-    fn find_group(
-        &mut self,
-        name: &str,
-        known: &mut Vec<ReadGroup>,
-        at: &Location,
-    ) -> Option<RuleGroup> {
+    fn find_group(&mut self, name: &str, known: &[ReadGroup], at: &Location) -> Option<RuleGroup> {
         if let Some(i) = known.iter().position(|g| g.name.as_deref() == Some(name)) {
             return Some(known[i].group.clone());
         }

@@ -32,11 +32,6 @@ impl<'n> Fields<'n> {
     pub(crate) fn get(&self, name: &str) -> Option<&'n Node> {
         self.items.iter().find(|(k, _)| k.name == name).map(|(_, v)| *v)
     }
-
-    /// The key node of `name`, if present.
-    pub(crate) fn key(&self, name: &str) -> Option<&'n Key> {
-        self.items.iter().find(|(k, _)| k.name == name).map(|(k, _)| *k)
-    }
 }
 
 impl Ctx {
@@ -196,22 +191,6 @@ impl Ctx {
                         range.end()
                     ),
                     format!("write {what} as a number such as {}", range.start()),
-                );
-                None
-            }
-        }
-    }
-
-    pub(crate) fn boolean(&mut self, node: &Node, what: &str) -> Option<bool> {
-        match &node.value {
-            Value::Bool(b) => Some(*b),
-            Value::Str(t) if t.text == "true" || t.text == "false" => Some(t.text == "true"),
-            _ => {
-                self.err(
-                    node.at,
-                    ErrorKind::InvalidValue,
-                    format!("{what} must be true or false"),
-                    "write true or false",
                 );
                 None
             }

@@ -176,10 +176,9 @@ pub(crate) fn rule_group_document(ctx: &mut Ctx, root: &Node, shape: Shape) -> O
 fn rule_group_type(ctx: &mut Ctx, node: &Node) {
     if let Some(t) =
         ctx.one_of(node, "rule group `Type`", &["STATEFUL", "STATELESS", "STATEFUL_DOMAIN"])
+        && t == "STATELESS"
     {
-        if t == "STATELESS" {
-            ctx.err(node.at, ErrorKind::Unsupported, "stateless rule groups are not evaluated by rulesim", "rulesim models the stateful engine; with the recommended aws:forward_to_sfe default, stateless groups are not needed");
-        }
+        ctx.err(node.at, ErrorKind::Unsupported, "stateless rule groups are not evaluated by rulesim", "rulesim models the stateful engine; with the recommended aws:forward_to_sfe default, stateless groups are not needed");
     }
 }
 
@@ -416,10 +415,10 @@ fn stateful_rules(ctx: &mut Ctx, node: &Node) -> Vec<rulesim_core::Rule> {
         let fields = ctx.object(item, what, &["Action", "Header", "RuleOptions"]);
         let mut pieces: Vec<(String, Pos)> = Vec::new();
         let ok_before = ctx.errors.iter().count();
-        if let Some(a) = ctx.required(&fields, item.at, "Action", what) {
-            if let Some(a) = ctx.one_of(a, "`Action`", &["PASS", "DROP", "ALERT", "REJECT"]) {
-                pieces.push((a.to_ascii_lowercase(), node_text_pos(fields.get("Action"))));
-            }
+        if let Some(a) = ctx.required(&fields, item.at, "Action", what)
+            && let Some(a) = ctx.one_of(a, "`Action`", &["PASS", "DROP", "ALERT", "REJECT"])
+        {
+            pieces.push((a.to_ascii_lowercase(), node_text_pos(fields.get("Action"))));
         }
         if let Some(h) = ctx.required(&fields, item.at, "Header", what) {
             let hf = ctx.object(
@@ -671,10 +670,10 @@ fn policy_body(ctx: &mut Ctx, node: &Node, name: Option<String>) -> Option<ReadP
             ),
         }
     }
-    if let Some(v) = fields.get("StatelessRuleGroupReferences") {
-        if !matches!(&v.value, Value::Array(a) if a.is_empty()) {
-            ctx.warn(v.at, "stateless rule groups are not evaluated; rulesim assumes every packet reaches the stateful engine");
-        }
+    if let Some(v) = fields.get("StatelessRuleGroupReferences")
+        && !matches!(&v.value, Value::Array(a) if a.is_empty())
+    {
+        ctx.warn(v.at, "stateless rule groups are not evaluated; rulesim assumes every packet reaches the stateful engine");
     }
     if let Some(v) = fields.get("TLSInspectionConfigurationArn") {
         ctx.warn(v.at, "TLS inspection is not modelled; rules see the TLS SNI and plain HTTP only");
@@ -697,11 +696,11 @@ fn policy_body(ctx: &mut Ctx, node: &Node, name: Option<String>) -> Option<ReadP
             "`StatefulEngineOptions`",
             &["RuleOrder", "StreamExceptionPolicy", "FlowTimeouts"],
         );
-        if let Some(r) = f.get("RuleOrder") {
-            if let Some(order) = rule_order(ctx, r) {
-                policy.rule_order = order;
-                policy.rule_order_declared_at = Some(ctx.loc(r.at));
-            }
+        if let Some(r) = f.get("RuleOrder")
+            && let Some(order) = rule_order(ctx, r)
+        {
+            policy.rule_order = order;
+            policy.rule_order_declared_at = Some(ctx.loc(r.at));
         }
         if let Some(s) = f.get("StreamExceptionPolicy") {
             policy.stream_exception_policy =
@@ -713,10 +712,10 @@ fn policy_body(ctx: &mut Ctx, node: &Node, name: Option<String>) -> Option<ReadP
         }
         if let Some(t) = f.get("FlowTimeouts") {
             let tf = ctx.object(t, "`FlowTimeouts`", &["TcpIdleTimeoutSeconds"]);
-            if let Some(s) = tf.get("TcpIdleTimeoutSeconds") {
-                if let Some(v) = ctx.integer(s, "`TcpIdleTimeoutSeconds`", 60..=6000) {
-                    policy.tcp_idle_timeout_secs = v as u32;
-                }
+            if let Some(s) = tf.get("TcpIdleTimeoutSeconds")
+                && let Some(v) = ctx.integer(s, "`TcpIdleTimeoutSeconds`", 60..=6000)
+            {
+                policy.tcp_idle_timeout_secs = v as u32;
             }
         }
     }

@@ -517,11 +517,7 @@ fn parse_rule(ctx: &mut Ctx, rule: &str, locate: &dyn Fn(usize) -> Pos) -> Optio
             "put a sticky buffer before it: `tls.sni;`, `http.host;` or `dns.query;`",
         );
     }
-    for (i, b) in rule_out.buffers.iter().enumerate() {
-        if b.contents.is_empty() && !b.dotprefix {
-            // A bare sticky buffer matches when the buffer exists; model it as an empty content.
-            let _ = i;
-        }
+    for b in &rule_out.buffers {
         if b.buffer == Buffer::HttpHost {
             for c in &b.contents {
                 if c.nocase || c.pattern.iter().any(u8::is_ascii_uppercase) {
@@ -602,7 +598,10 @@ fn header_tokens(header: &str) -> Vec<(usize, &str)> {
 
 /// `keyword[:value];` items of an option list starting at `base` in the
 /// rule: (keyword offset, keyword, (value offset, value)).
-fn options(body: &str, base: usize) -> Vec<(usize, &str, Option<(usize, &str)>)> {
+/// One option: (keyword offset, keyword, (value offset, value)).
+type OptionItem<'a> = (usize, &'a str, Option<(usize, &'a str)>);
+
+fn options(body: &str, base: usize) -> Vec<OptionItem<'_>> {
     let mut out = Vec::new();
     let bytes = body.as_bytes();
     let mut i = 0;
@@ -692,7 +691,7 @@ pub(crate) fn parse_content(v: &str) -> Result<Content, String> {
         match c {
             '|' => {
                 if hex {
-                    if digits.len() % 2 != 0 {
+                    if !digits.len().is_multiple_of(2) {
                         return Err(format!("`|{digits}|` has an odd number of hex digits"));
                     }
                     for pair in digits.as_bytes().chunks(2) {

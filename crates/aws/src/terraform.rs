@@ -241,7 +241,7 @@ fn convert(node: &Node, key: &str, depth: usize) -> Option<Node> {
                     out.push((Key { name: aws_key(&k.name), at: k.at }, v));
                 }
             }
-            (!out.is_empty()).then(|| Node { at: node.at, value: Value::Object(out) })
+            (!out.is_empty()).then_some(Node { at: node.at, value: Value::Object(out) })
         }
         Value::Str(t) if t.text.is_empty() => None,
         _ => Some(node.clone()),

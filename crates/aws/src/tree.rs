@@ -45,9 +45,7 @@ impl Text {
     /// new source line after every `\n` (a plain file, a YAML block scalar).
     pub(crate) fn lines(text: String, first: Pos, indent_col: u32) -> Text {
         let mut segments = vec![(0, first)];
-        let mut line = first.line;
-        for (i, _) in text.match_indices('\n') {
-            line += 1;
+        for (line, (i, _)) in (first.line + 1..).zip(text.match_indices('\n')) {
             segments.push((i + 1, Pos { line, col: indent_col }));
         }
         Text { text, segments }
@@ -122,14 +120,6 @@ impl Node {
         match &self.value {
             Value::Str(t) => Some(&t.text),
             _ => None,
-        }
-    }
-
-    /// The keys, if this is an object.
-    pub(crate) fn keys(&self) -> Vec<&str> {
-        match &self.value {
-            Value::Object(fields) => fields.iter().map(|(k, _)| k.name.as_str()).collect(),
-            _ => Vec::new(),
         }
     }
 }

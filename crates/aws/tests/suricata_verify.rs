@@ -135,10 +135,10 @@ fn alert_counts(policy: &CompiledPolicy, flows: &[Value]) -> BTreeMap<u32, u64> 
                     *counts.entry(policy.rule(*id).unwrap().sid).or_default() += 1;
                 }
             }
-            if let DecidedBy::Rule { flow_scope: true, .. } = decision.decided_by {
-                if decision.verdict != Verdict::Reject || proto != "dns" {
-                    break;
-                }
+            if let DecidedBy::Rule { flow_scope: true, .. } = decision.decided_by
+                && (decision.verdict != Verdict::Reject || proto != "dns")
+            {
+                break;
             }
         }
     }
