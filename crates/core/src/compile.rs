@@ -82,7 +82,7 @@ struct Family {
     header: Header,
     action: Action,
     priority: u8,
-    app_layer: bool,
+    flow_scope: bool,
     logs: bool,
     kind: FamilyKind,
 }
@@ -137,7 +137,7 @@ struct Hit {
     id: RuleId,
     action: Action,
     logs: bool,
-    app_layer: bool,
+    flow_scope: bool,
 }
 
 /// One matching rule, as [`CompiledPolicy::explain`] lists it.
@@ -353,7 +353,7 @@ impl CompiledPolicy {
                         id,
                         action: rule.action,
                         logs: logs(rule),
-                        app_layer: rule.is_app_layer(),
+                        flow_scope: rule.decides_flow(),
                     });
                 }
             }
@@ -484,7 +484,7 @@ impl CompiledPolicy {
             id,
             action: family.action,
             logs: family.logs,
-            app_layer: family.app_layer,
+            flow_scope: family.flow_scope,
         });
     }
 
@@ -505,7 +505,7 @@ impl CompiledPolicy {
             };
             return Decision {
                 verdict,
-                decided_by: DecidedBy::Rule { id: hit.id, flow_scope: hit.app_layer },
+                decided_by: DecidedBy::Rule { id: hit.id, flow_scope: hit.flow_scope },
                 alerts,
             };
         }
@@ -851,7 +851,7 @@ impl Compiler {
             header,
             action: rule.action,
             priority: rule.effective_priority(),
-            app_layer: rule.is_app_layer(),
+            flow_scope: rule.decides_flow(),
             logs: logs(rule),
             kind: FamilyKind::Single { index, buffers: rule.buffers.clone() },
         }) else {
@@ -904,7 +904,7 @@ impl Compiler {
                 header,
                 action: template.action,
                 priority: template.effective_priority(),
-                app_layer: true,
+                flow_scope: true,
                 logs: logs(&template),
                 kind: FamilyKind::List { kind },
             });

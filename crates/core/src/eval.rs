@@ -212,7 +212,8 @@ pub enum DecidedBy {
     Rule {
         /// The rule.
         id: RuleId,
-        /// Whether it decides for the whole flow (app-layer rule) or only this packet.
+        /// Whether it decides for the whole flow (app-layer and IP-only
+        /// rules) or only this packet.
         flow_scope: bool,
     },
     /// A stateful default action.

@@ -695,6 +695,26 @@ impl Rule {
         !self.buffers.is_empty() || self.ssl_state_client_hello
     }
 
+    /// Whether Suricata treats the rule as *IP-only*: addresses and nothing
+    /// else (no ports, no `flow`, no application keywords). Such rules are
+    /// evaluated once per direction of a flow and their action sticks to
+    /// the flow (SEMANTICS.md §4.4; the trap of §2.2: an IP-only `pass`
+    /// pre-empts the app-layer rules).
+    pub fn is_ip_only(&self) -> bool {
+        matches!(self.protocol, Protocol::Ip)
+            && self.src_ports == PortSpec::Any
+            && self.dst_ports == PortSpec::Any
+            && self.flow == FlowOptions::default()
+            && self.buffers.is_empty()
+            && !self.ssl_state_client_hello
+    }
+
+    /// Whether a match decides for the whole flow (app-layer and IP-only
+    /// rules) rather than for the one packet.
+    pub fn decides_flow(&self) -> bool {
+        self.is_app_layer() || self.is_ip_only()
+    }
+
     /// The priority Suricata sorts by (3 when unset).
     pub fn effective_priority(&self) -> u8 {
         self.priority.unwrap_or(3)

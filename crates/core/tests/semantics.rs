@@ -481,3 +481,72 @@ fn undefined_variables_and_strict_priorities_are_build_errors() {
     assert!(text.contains("uses DEFAULT_ACTION_ORDER but the policy uses STRICT_ORDER"), "{text}");
     assert_eq!(errors.iter().count(), 2);
 }
+
+fn written(
+    action: Action,
+    protocol: Protocol,
+    flow: rulesim_core::FlowOptions,
+    sid: u32,
+) -> rulesim_core::Rule {
+    use rulesim_core::address::{AddrSpec, PortSpec};
+    rulesim_core::Rule {
+        action,
+        protocol,
+        src: AddrSpec::home_net(),
+        src_ports: PortSpec::Any,
+        direction: rulesim_core::Direction::Forward,
+        dst: AddrSpec::Any,
+        dst_ports: PortSpec::Any,
+        flow,
+        ssl_state_client_hello: false,
+        buffers: Vec::new(),
+        sid,
+        rev: 1,
+        msg: format!("rule {sid}"),
+        priority: None,
+        alert_on_pass: false,
+        noalert: false,
+        text: String::new(),
+        provenance: rulesim_core::Provenance {
+            location: Location::new("rules.txt", sid, 1),
+            origin: rulesim_core::Origin::Written,
+        },
+    }
+}
+
+/// SEMANTICS.md §2.2 / §11 pitfall 6: an IP-only `pass` (addresses only)
+/// decides for the whole flow, so it pre-empts the domain rules; a rule with
+/// `flow:` or ports is a packet rule and decides one packet.
+#[test]
+fn ip_only_rules_decide_the_flow_and_packet_rules_one_packet() {
+    let mut rules = RuleGroup {
+        rules: RulesSource::Rules(vec![written(Action::Pass, Protocol::Ip, Default::default(), 1)]),
+        ..group("ip-only", 1, ListKind::Denylist, &[], &[])
+    };
+    let deny = group("deny", 2, ListKind::Denylist, &[TargetType::TlsSni], &[".example.com"]);
+    let compiled = policy(
+        RuleOrder::StrictOrder,
+        &[DefaultAction::DropEstablished],
+        vec![rules.clone(), deny.clone()],
+    );
+    let d = compiled.evaluate(&hello(Some(b"www.example.com")));
+    assert_eq!(d.verdict, Verdict::Pass);
+    let DecidedBy::Rule { id, flow_scope } = d.decided_by else { panic!("{d:?}") };
+    assert!(flow_scope, "an IP-only pass sticks to the flow");
+    assert_eq!(compiled.rule(id).unwrap().sid, 1);
+
+    let to_server = rulesim_core::FlowOptions {
+        direction: Some(rulesim_core::FlowDirection::ToServer),
+        state: None,
+    };
+    rules.rules = RulesSource::Rules(vec![written(Action::Pass, Protocol::Tcp, to_server, 1)]);
+    let compiled =
+        policy(RuleOrder::StrictOrder, &[DefaultAction::DropEstablished], vec![rules, deny]);
+    let d = compiled.evaluate(&hello(Some(b"www.example.com")));
+    assert_eq!(d.verdict, Verdict::Pass);
+    assert!(
+        matches!(d.decided_by, DecidedBy::Rule { flow_scope: false, .. }),
+        "a flow: rule decides one packet: {d:?}"
+    );
+    assert_eq!(compiled.evaluate_reference(&hello(Some(b"www.example.com"))), d);
+}
