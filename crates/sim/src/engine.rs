@@ -146,11 +146,11 @@ impl<'a> Engine<'a> {
             Event::Packet(p) => self.packet(&p),
             Event::FlowClosed(closed) => {
                 if let Some(flow) = self.flows.remove(&closed.flow) {
-                    let finished = flow.finish(closed.flow, self.ctx.policy, self.ctx.options);
+                    let finished = flow.finish(closed.flow, self.ctx.policy);
                     self.finished.push(finished);
                 }
             }
-            Event::FlowEstablished { .. } => {}
+            // FlowEstablished is carried on every packet as `established`.
             _ => {}
         }
     }
@@ -160,7 +160,7 @@ impl<'a> Engine<'a> {
         let mut open: Vec<(FlowId, Box<FlowSim>)> = self.flows.drain().collect();
         open.sort_by_key(|(id, _)| id.0);
         for (id, flow) in open {
-            let finished = flow.finish(id, self.ctx.policy, self.ctx.options);
+            let finished = flow.finish(id, self.ctx.policy);
             self.finished.push(finished);
         }
     }
@@ -719,7 +719,7 @@ impl FlowSim {
         (FlowVerdict::AllowedWithDrops, n, d)
     }
 
-    fn finish(self, id: FlowId, policy: &CompiledPolicy, options: &Options) -> Finished {
+    fn finish(self, id: FlowId, policy: &CompiledPolicy) -> Finished {
         let (verdict, deciding_packet, decided_by) = self.verdict();
         let transport = match self.tuple.transport {
             rulesim_wire::Transport::Tcp => "tcp",
@@ -762,12 +762,11 @@ impl FlowSim {
                 });
             }
         }
-        if let (Some(sni), Some(host)) = (self.names.sni.first(), self.names.hosts.first()) {
-            if !sni.is_empty()
-                && canonical(sni) != canonical(host.split(':').next().unwrap_or(host))
-            {
-                findings.push(Finding::SniHostMismatch { sni: sni.clone(), host: host.clone() });
-            }
+        if let (Some(sni), Some(host)) = (self.names.sni.first(), self.names.hosts.first())
+            && !sni.is_empty()
+            && canonical(sni) != canonical(host.split(':').next().unwrap_or(host))
+        {
+            findings.push(Finding::SniHostMismatch { sni: sni.clone(), host: host.clone() });
         }
         for ((source, raw), &changes) in self.raw_names.iter().zip(&changes) {
             let name = String::from_utf8_lossy(raw).into_owned();
@@ -793,7 +792,6 @@ impl FlowSim {
         }
         findings.sort();
         findings.dedup();
-        let _ = options;
         let app = self.app.map(|a| app_name(Some(a)));
         let flow_logs = self.flow_logs(id);
         Finished {
@@ -829,7 +827,7 @@ impl FlowSim {
                 (self.tuple.server, self.tuple.client)
             };
             let tcp =
-                (self.tuple.transport == rulesim_wire::Transport::Tcp).then(|| TcpFlagsInfo {
+                (self.tuple.transport == rulesim_wire::Transport::Tcp).then_some(TcpFlagsInfo {
                     tcp_flags: eve::HexFlags(c.flags),
                     syn: c.flags & TcpFlags::SYN != 0,
                     fin: c.flags & TcpFlags::FIN != 0,
