@@ -141,7 +141,7 @@ pub fn load_policy(
     let file: Arc<str> = Arc::from(path.display().to_string());
     let text = read(path).map_err(|e| {
         Errors::from(
-            Error::new(ErrorKind::Io, format!("cannot read `{file}`: {e}"))
+            Error::new(ErrorKind::Io, format!("cannot read policy `{file}`: {e}"))
                 .with_hint("check the path given to --policy"),
         )
     })?;

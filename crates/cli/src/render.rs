@@ -6,14 +6,15 @@
 //! evaluates to. The work is `rulesim_aws::render`; this module only
 //! handles arguments, files and messages.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
 use rulesim_aws::render::{self, Target};
-use rulesim_aws::{PolicyFormat, load_policy};
 
-/// Arguments of `rulesim render`.
+use crate::policy_file::{self, PolicyOptions};
+
+/// Arguments of `rulesim render` (`--policy-format` and `--group` as for `check`).
 #[derive(Args)]
 pub(crate) struct RenderArgs {
     /// What to write.
@@ -26,13 +27,8 @@ pub(crate) struct RenderArgs {
     /// Policy file (default: ./rulesim.yaml).
     #[arg(long, short)]
     policy: Option<PathBuf>,
-    /// The policy's format (default: detected from its content).
-    #[arg(long, value_parser = parse_format)]
-    policy_format: Option<PolicyFormat>,
-    /// A rule group file for the group NAME referenced by a firewall policy
-    /// (repeatable): `--group browser-allowed-domains=rules.json`.
-    #[arg(long = "group", value_name = "NAME=FILE", value_parser = parse_group)]
-    groups: Vec<(String, PathBuf)>,
+    #[command(flatten)]
+    policy_options: PolicyOptions,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -47,42 +43,22 @@ enum RenderTarget {
     Suricata,
 }
 
-/// Parses `--policy-format`.
-pub(crate) fn parse_format(s: &str) -> Result<PolicyFormat, String> {
-    s.parse()
-}
-
-/// Parses `--group NAME=FILE`.
-pub(crate) fn parse_group(s: &str) -> Result<(String, PathBuf), String> {
-    match s.split_once('=') {
-        Some((name, file)) if !name.is_empty() && !file.is_empty() => {
-            Ok((name.to_string(), PathBuf::from(file)))
-        }
-        _ => Err(format!("`{s}` is not NAME=FILE (e.g. browser-allowed-domains=rules.json)")),
-    }
-}
-
 /// Runs `rulesim render`.
 pub(crate) fn run(args: &RenderArgs) -> ExitCode {
-    let path = args.policy.clone().unwrap_or_else(|| PathBuf::from("rulesim.yaml"));
-    let read = |p: &Path| std::fs::read_to_string(p).map_err(|e| e.to_string());
-    let loaded = match load_policy(&path, args.policy_format, &args.groups, &read) {
-        Ok(l) => l,
-        Err(errors) => {
-            eprintln!("{errors}");
+    let compiled = match policy_file::load(args.policy.as_deref(), &args.policy_options) {
+        Ok(c) => c,
+        Err(message) => {
+            eprintln!("{message}");
             return ExitCode::from(2);
         }
     };
-    for w in &loaded.warnings {
-        eprintln!("{w}");
-    }
     let target = match args.target {
         RenderTarget::Aws => Target::Aws,
         RenderTarget::Cloudformation => Target::CloudFormation,
         RenderTarget::Terraform => Target::Terraform,
         RenderTarget::Suricata => Target::Suricata,
     };
-    let files = match render::render(&loaded.policy, target) {
+    let files = match render::render(compiled.policy(), target) {
         Ok(f) => f,
         Err(errors) => {
             eprintln!("{errors}");
