@@ -45,6 +45,22 @@ enum Pending {
     Dns(Box<DnsEvent>),
 }
 
+/// An application message's buffers, as the rules see them.
+#[derive(Clone)]
+struct Message {
+    source: NameSource,
+    /// `tls.sni`, `http.host` or `dns.query`.
+    buffer: Option<Vec<u8>>,
+    /// `http.header_names`, for HTTP requests with headers.
+    header_names: Option<Vec<u8>>,
+}
+
+impl Message {
+    fn new(source: NameSource, buffer: Option<Vec<u8>>) -> Message {
+        Message { source, buffer, header_names: None }
+    }
+}
+
 /// What the engine remembers of one flow.
 struct FlowSim {
     tuple: FlowTuple,
@@ -65,7 +81,7 @@ struct FlowSim {
     messages: Vec<(u64, bool)>,
     /// Messages completed before the flow was established that no rule has
     /// inspected yet.
-    carried: Vec<(NameSource, Option<Vec<u8>>)>,
+    carried: Vec<Message>,
     /// Whether client data got through after a packet was dropped.
     recovered: bool,
     /// Whether a SYN or SYN-ACK was dropped: the connection cannot open.
@@ -308,7 +324,7 @@ impl Ctx<'_> {
         let to_server = p.direction != Some(Direction::ToClient);
         // Application messages this packet completed.
         let mut hellos: Vec<(Option<Vec<u8>>, bool)> = Vec::new();
-        let mut hosts: Vec<Option<Vec<u8>>> = Vec::new();
+        let mut hosts: Vec<(Option<Vec<u8>>, Vec<u8>)> = Vec::new();
         let mut queries: Vec<Vec<u8>> = Vec::new();
         for message in pending {
             match message {
@@ -343,7 +359,7 @@ impl Ctx<'_> {
                     } else if let Some(authority) = &request.target_authority {
                         flow.names.hosts.push(String::from_utf8_lossy(authority).into_owned());
                     }
-                    hosts.push(raw);
+                    hosts.push((raw, request.header_names.clone()));
                 }
                 Pending::Dns(d) => {
                     flow.app = Some(Protocol::Dns);
@@ -406,7 +422,6 @@ impl Ctx<'_> {
         }
 
         let (src, sport, dst, dport) = packet_endpoints(&flow.tuple, to_server);
-        let header_names = b"\r\nHost\r\n\r\n";
         let base = Observation {
             transport: match flow.tuple.transport {
                 rulesim_wire::Transport::Tcp => Transport::Tcp,
@@ -429,7 +444,7 @@ impl Ctx<'_> {
         // established (TCP Fast Open data in the SYN, a UDP query) that no
         // rule looked at stays open for inspection, as a Suricata
         // transaction does, until the next established client packet.
-        let mut buffers: Vec<(NameSource, Option<Vec<u8>>)> = Vec::new();
+        let mut buffers: Vec<Message> = Vec::new();
         if to_server && p.established {
             buffers.append(&mut flow.carried);
         }
@@ -438,18 +453,20 @@ impl Ctx<'_> {
                 .iter()
                 .filter(|(_, quic)| !quic)
                 .map(|(sni, _)| {
-                    (
+                    Message::new(
                         NameSource::TlsSni,
                         sni.as_ref().map(|s| observe(NameSource::TlsSni, s).buffer),
                     )
                 })
-                .chain(
-                    hosts
-                        .iter()
-                        .map(|h| (NameSource::HttpHost, h.as_ref().map(|h| host_buffer(h)))),
-                )
+                .chain(hosts.iter().map(|(host, names)| Message {
+                    header_names: (!names.is_empty()).then(|| names.clone()),
+                    ..Message::new(NameSource::HttpHost, host.as_ref().map(|h| host_buffer(h)))
+                }))
                 .chain(queries.iter().map(|q| {
-                    (NameSource::DnsQuery, Some(observe(NameSource::DnsQuery, q).buffer))
+                    Message::new(
+                        NameSource::DnsQuery,
+                        Some(observe(NameSource::DnsQuery, q).buffer),
+                    )
                 })),
         );
         let mut packet_verdict = Verdict::Pass;
@@ -457,9 +474,9 @@ impl Ctx<'_> {
         let count = buffers.len().max(1);
         for i in 0..count {
             let message = buffers.get(i);
-            let buffer = message.and_then(|(_, b)| b.as_deref());
+            let buffer = message.and_then(|m| m.buffer.as_deref());
             let shown = buffer.map(|b| String::from_utf8_lossy(b).into_owned());
-            let (obs, names) = match message.map(|(source, _)| *source) {
+            let (obs, names) = match message.map(|m| m.source) {
                 None => (base, None),
                 Some(NameSource::TlsSni) => (
                     Observation { client_hello: Some(ClientHello { sni: buffer }), ..base },
@@ -467,7 +484,10 @@ impl Ctx<'_> {
                 ),
                 Some(NameSource::HttpHost) => (
                     Observation {
-                        http: Some(HttpRequest { host: buffer, header_names: Some(header_names) }),
+                        http: Some(HttpRequest {
+                            host: buffer,
+                            header_names: message.and_then(|m| m.header_names.as_deref()),
+                        }),
                         ..base
                     },
                     Some((String::new(), shown)),

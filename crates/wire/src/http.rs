@@ -26,6 +26,10 @@ pub struct Request {
     pub host: Option<Vec<u8>>,
     /// Number of Host headers (more than one is suspicious).
     pub host_headers: u32,
+    /// The header names as Suricata's `http.header_names` buffer holds
+    /// them: `\r\nHost\r\nUser-Agent\r\n\r\n`; empty for a request
+    /// without headers.
+    pub header_names: Vec<u8>,
     /// Authority of an absolute-form or authority-form (CONNECT) target.
     pub target_authority: Option<Vec<u8>>,
     /// Content-Length, if given.
@@ -95,6 +99,7 @@ pub fn parse_request(buf: &[u8]) -> Parsed {
         version,
         host: None,
         host_headers: 0,
+        header_names: Vec::new(),
         content_length: None,
         chunked: false,
     };
@@ -121,6 +126,8 @@ pub fn parse_request(buf: &[u8]) -> Parsed {
         let Some(colon) = header.iter().position(|&b| b == b':') else { continue };
         let name = trim(&header[..colon]);
         let value = trim(&header[colon + 1..]);
+        req.header_names.extend_from_slice(b"\r\n");
+        req.header_names.extend_from_slice(name);
         if name.eq_ignore_ascii_case(b"host") {
             req.host_headers += 1;
             if req.host.is_none() {
@@ -131,6 +138,9 @@ pub fn parse_request(buf: &[u8]) -> Parsed {
         } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
             req.chunked = value.to_ascii_lowercase().ends_with(b"chunked");
         }
+    }
+    if !req.header_names.is_empty() {
+        req.header_names.extend_from_slice(b"\r\n\r\n");
     }
     Parsed::Request(req, line_end + 1 + end)
 }
@@ -243,6 +253,14 @@ mod tests {
         assert_eq!(n, r.len());
         assert_eq!(req.host.as_deref(), Some(&b"twitter.com"[..]));
         assert_eq!(req.target_authority.as_deref(), Some(&b"twitter.com"[..]));
+        assert_eq!(req.header_names, b"\r\nHost\r\nX\r\n\r\n");
+    }
+
+    #[test]
+    fn header_names_buffer_is_absent_without_headers() {
+        let Parsed::Request(req, _) = parse_request(b"GET / HTTP/1.0\r\n\r\n") else { panic!() };
+        assert!(req.header_names.is_empty());
+        assert_eq!(req.host, None);
     }
 
     #[test]
