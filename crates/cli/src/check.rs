@@ -29,6 +29,8 @@ pub(crate) struct CheckArgs {
     /// Policy file (default: ./rulesim.yaml).
     #[arg(long, short)]
     policy: Option<PathBuf>,
+    #[command(flatten)]
+    policy_options: policy_file::PolicyOptions,
     /// Where the name is seen; repeat or separate with commas for several.
     #[arg(long, value_enum, value_delimiter = ',', default_value = "tls")]
     proto: Vec<Proto>,
@@ -101,7 +103,7 @@ struct MatchInfo {
 
 /// Runs `rulesim check`.
 pub(crate) fn run(args: &CheckArgs) -> ExitCode {
-    let policy = match policy_file::load(args.policy.as_deref()) {
+    let policy = match policy_file::load(args.policy.as_deref(), &args.policy_options) {
         Ok(p) => p,
         Err(message) => {
             eprintln!("{message}");

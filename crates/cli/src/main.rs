@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 mod check;
 mod flows;
 mod policy_file;
+mod render;
 mod replay;
 
 /// Offline engine and simulator for domain-based egress firewalls (AWS
@@ -30,6 +31,8 @@ enum Command {
     Check(check::CheckArgs),
     /// One line per flow of captures: endpoints, protocol, SNI, Host, DNS names.
     Flows(flows::FlowsArgs),
+    /// The files that deploy the policy: AWS JSON, CloudFormation, Terraform, Suricata.
+    Render(render::RenderArgs),
 }
 
 fn main() -> ExitCode {
@@ -38,5 +41,6 @@ fn main() -> ExitCode {
         Command::Replay(args) => replay::run(args),
         Command::Check(args) => check::run(args),
         Command::Flows(args) => flows::run(args),
+        Command::Render(args) => render::run(args),
     }
 }

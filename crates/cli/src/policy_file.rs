@@ -1,15 +1,47 @@
 //! Finding, reading and compiling the policy a command works on.
+//!
+//! Any format rulesim reads is accepted (native YAML, AWS JSON,
+//! CloudFormation, Terraform plan, Suricata rules): `rulesim_aws::load_policy`
+//! detects it from the content unless `--policy-format` says.
 
 use std::path::{Path, PathBuf};
 
-use rulesim_core::{CompiledPolicy, Errors, native};
+use clap::Args;
+use rulesim_aws::{PolicyFormat, load_policy};
+use rulesim_core::{CompiledPolicy, Errors};
 
 /// The policy file used when `--policy` is not given.
 pub(crate) const DEFAULT_POLICY: &str = "rulesim.yaml";
 
-/// Reads and compiles the policy at `path` (or `./rulesim.yaml`). On failure
-/// the message is ready for stderr: every error with file:line:col and help.
-pub(crate) fn load(path: Option<&Path>) -> Result<CompiledPolicy, String> {
+/// The flags that say how to read the policy, shared by every command.
+#[derive(Args, Clone, Debug, Default)]
+pub(crate) struct PolicyOptions {
+    /// The policy's format (default: detected from its content).
+    #[arg(long, value_parser = parse_format)]
+    pub(crate) policy_format: Option<PolicyFormat>,
+    /// A rule group file for the group NAME referenced by a firewall policy
+    /// (repeatable): `--group browser-allowed-domains=rules.json`.
+    #[arg(long = "group", value_name = "NAME=FILE", value_parser = parse_group)]
+    pub(crate) groups: Vec<(String, PathBuf)>,
+}
+
+fn parse_format(s: &str) -> Result<PolicyFormat, String> {
+    s.parse()
+}
+
+fn parse_group(s: &str) -> Result<(String, PathBuf), String> {
+    match s.split_once('=') {
+        Some((name, file)) if !name.is_empty() && !file.is_empty() => {
+            Ok((name.to_string(), PathBuf::from(file)))
+        }
+        _ => Err(format!("`{s}` is not NAME=FILE (e.g. browser-allowed-domains=rules.json)")),
+    }
+}
+
+/// Reads and compiles the policy at `path` (or `./rulesim.yaml`). Warnings
+/// go to stderr. On failure the message is ready for stderr: every error
+/// with file:line:col and help.
+pub(crate) fn load(path: Option<&Path>, options: &PolicyOptions) -> Result<CompiledPolicy, String> {
     let path: PathBuf = match path {
         Some(p) => p.to_path_buf(),
         None if Path::new(DEFAULT_POLICY).exists() => PathBuf::from(DEFAULT_POLICY),
@@ -19,15 +51,13 @@ pub(crate) fn load(path: Option<&Path>) -> Result<CompiledPolicy, String> {
             ));
         }
     };
-    let text = std::fs::read_to_string(&path).map_err(|e| {
-        format!(
-            "error: cannot read policy `{}`: {e}\n  help: check the path given to --policy",
-            path.display()
-        )
-    })?;
     let read = |p: &Path| std::fs::read_to_string(p).map_err(|e| e.to_string());
-    let policy = native::parse(&path, &text, &read).map_err(|e| render(&e))?;
-    CompiledPolicy::build(policy).map_err(|e| render(&e))
+    let loaded = load_policy(&path, options.policy_format, &options.groups, &read)
+        .map_err(|e| render(&e))?;
+    for warning in &loaded.warnings {
+        eprintln!("{warning}");
+    }
+    CompiledPolicy::build(loaded.policy).map_err(|e| render(&e))
 }
 
 fn render(errors: &Errors) -> String {

@@ -29,6 +29,8 @@ pub(crate) struct ReplayArgs {
     /// Policy file (default: ./rulesim.yaml).
     #[arg(long, short)]
     policy: Option<PathBuf>,
+    #[command(flatten)]
+    policy_options: policy_file::PolicyOptions,
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     format: Format,
@@ -64,7 +66,7 @@ enum FailOn {
 
 /// Runs `rulesim replay`.
 pub(crate) fn run(args: &ReplayArgs) -> ExitCode {
-    let policy = match policy_file::load(args.policy.as_deref()) {
+    let policy = match policy_file::load(args.policy.as_deref(), &args.policy_options) {
         Ok(p) => p,
         Err(message) => {
             eprintln!("{message}");
