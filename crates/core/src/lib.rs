@@ -60,6 +60,7 @@ pub mod error;
 mod eval;
 pub mod expand;
 pub mod index;
+pub mod lint;
 pub mod name;
 pub mod native;
 pub mod policy;
