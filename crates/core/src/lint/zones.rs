@@ -126,11 +126,13 @@ pub const SHARED_ZONES: &[SharedZone] = &[
 /// `s3.amazonaws.com`). Names *inside* a zone (`my-bucket.s3.amazonaws.com`)
 /// are what the advice recommends, so they are not reported.
 pub fn shared_zone_covered_by(name: &str) -> Option<&'static SharedZone> {
-    SHARED_ZONES.iter().find(|z| {
-        z.zone == name
-            || (z.zone.len() > name.len()
+    let exact = SHARED_ZONES.iter().find(|z| z.zone == name);
+    exact.or_else(|| {
+        SHARED_ZONES.iter().find(|z| {
+            z.zone.len() > name.len()
                 && z.zone.ends_with(name)
-                && z.zone.as_bytes()[z.zone.len() - name.len() - 1] == b'.')
+                && z.zone.as_bytes()[z.zone.len() - name.len() - 1] == b'.'
+        })
     })
 }
 
