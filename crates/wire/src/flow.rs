@@ -542,10 +542,9 @@ impl Engine {
         let Some(f) = self.flows.at_mut(slot) else { return };
         let dir = if f.tuple.client == src { Direction::ToServer } else { Direction::ToClient };
         let d = dir_index(dir);
-        let mut midstream = false;
         if new {
-            if !flags.has(TcpFlags::SYN) {
-                midstream = true;
+            let midstream = !flags.has(TcpFlags::SYN);
+            if midstream {
                 self.stats.tcp_midstream += 1;
             }
             self.pending.push_back(Event::FlowOpened {
