@@ -60,7 +60,10 @@ fn apex(dotted: &HashSet<&str>, target: &Target, out: &mut Vec<Finding>) {
     if target.name.changes.contains(Change::IpLiteral) {
         return;
     }
-    let registrable = psl::domain_str(name) == Some(name);
+    // Registrable under an ICANN suffix: `example.com`, not a bucket host
+    // such as `b.s3.us-east-1.amazonaws.com` (a private-section suffix).
+    let icann = psl::suffix(name.as_bytes()).is_some_and(|s| s.typ() == Some(psl::Type::Icann));
+    let registrable = icann && psl::domain_str(name) == Some(name);
     if !target.name.leading_dot && registrable && !dotted.contains(name) {
         out.push(Finding::new(
                 Lint::ExactProbablySubdomains,
