@@ -11,10 +11,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
+use rulesim_core::lint::probe;
 use rulesim_core::name::{Changes, NameSource, observe_typed};
 use rulesim_core::{
-    AlertSource, ClientHello, CompiledPolicy, DecidedBy, Decision, HttpRequest, Observation,
-    Protocol, RuleSummary, Transport, Verdict,
+    AlertSource, CompiledPolicy, DecidedBy, Decision, RuleSummary, TargetType, Verdict,
 };
 use serde::Serialize;
 
@@ -110,12 +110,8 @@ pub(crate) fn run(args: &CheckArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let home = policy.policy().home_net.cidrs.iter().copied().collect::<Vec<_>>();
-    let src = args
-        .src
-        .or_else(|| rulesim_core::address::IpSet::from_nets(&home).first())
-        .unwrap_or(IpAddr::from([10, 0, 0, 1]));
-    let dst = args.dst.unwrap_or(IpAddr::from([198, 51, 100, 1]));
+    let src = args.src.unwrap_or_else(|| probe::client(policy.policy()));
+    let dst = args.dst.unwrap_or(probe::PROBE_SERVER);
     let mut outcomes = Vec::new();
     for name in &args.names {
         if name.trim().is_empty() {
@@ -155,42 +151,12 @@ fn check_one(
         Proto::Dns => NameSource::DnsQuery,
     };
     let observed = observe_typed(source, name);
-    let buffer = &observed.buffer[..];
-    let base = Observation {
-        transport: Transport::Tcp,
-        app: None,
-        src,
-        src_port: 49152,
-        dst,
-        dst_port: 443,
-        to_server: true,
-        established: true,
-        app_layer_inspected: true,
-        client_hello: None,
-        http: None,
-        dns_query: None,
+    let kind = match proto {
+        Proto::Tls => TargetType::TlsSni,
+        Proto::Http => TargetType::HttpHost,
+        Proto::Dns => TargetType::Dns,
     };
-    let obs = match proto {
-        Proto::Tls => Observation {
-            app: Some(Protocol::Tls),
-            client_hello: Some(ClientHello { sni: Some(buffer) }),
-            ..base
-        },
-        Proto::Http => Observation {
-            app: Some(Protocol::Http),
-            dst_port: 80,
-            http: Some(HttpRequest { host: Some(buffer), header_names: Some(b"\r\nHost\r\n\r\n") }),
-            ..base
-        },
-        Proto::Dns => Observation {
-            transport: Transport::Udp,
-            app: Some(Protocol::Dns),
-            dst_port: 53,
-            established: false,
-            dns_query: Some(buffer),
-            ..base
-        },
-    };
+    let obs = probe::name_packet(kind, &observed.buffer, src, dst);
     let (matches, decision) = if explain {
         let (matches, decision) = policy.explain(&obs);
         let infos = matches

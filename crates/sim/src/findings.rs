@@ -7,10 +7,11 @@
 //! run after every flow is finished, over the whole capture, so they give the
 //! same answer however the flows were shared between threads.
 
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::IpAddr;
 
+use rulesim_core::lint::probe;
 use rulesim_core::name::{NameSource, observe};
-use rulesim_core::{ClientHello, CompiledPolicy, Observation, Protocol, Transport, Verdict};
+use rulesim_core::{CompiledPolicy, TargetType, Verdict};
 
 use crate::Finding;
 use crate::engine::Resolution;
@@ -19,20 +20,7 @@ use crate::report::FlowReport;
 /// Whether a TLS connection from `client` presenting `name` would be stopped.
 pub(crate) fn tls_blocked(policy: &CompiledPolicy, name: &[u8], client: IpAddr) -> bool {
     let buffer = observe(NameSource::TlsSni, name).buffer;
-    let obs = Observation {
-        transport: Transport::Tcp,
-        app: Some(Protocol::Tls),
-        src: client,
-        src_port: 49152,
-        dst: IpAddr::V4(Ipv4Addr::new(198, 51, 100, 1)),
-        dst_port: 443,
-        to_server: true,
-        established: true,
-        app_layer_inspected: true,
-        client_hello: Some(ClientHello { sni: Some(&buffer) }),
-        http: None,
-        dns_query: None,
-    };
+    let obs = probe::name_packet(TargetType::TlsSni, &buffer, client, probe::PROBE_SERVER);
     policy.evaluate(&obs).verdict != Verdict::Pass
 }
 
