@@ -64,6 +64,7 @@ pub mod lint;
 pub mod name;
 pub mod native;
 pub mod policy;
+pub mod policytest;
 pub mod source;
 
 pub use compile::{CompiledPolicy, CompiledPolicyBuilder, Match, MemoryUsage, RuleSummary};
