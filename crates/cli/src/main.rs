@@ -9,10 +9,13 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod check;
+mod diff;
 mod flows;
+mod lint;
 mod policy_file;
 mod render;
 mod replay;
+mod test_cmd;
 
 /// Offline engine and simulator for domain-based egress firewalls (AWS
 /// Network Firewall semantics).
@@ -33,6 +36,12 @@ enum Command {
     Flows(flows::FlowsArgs),
     /// The files that deploy the policy: AWS JSON, CloudFormation, Terraform, Suricata.
     Render(render::RenderArgs),
+    /// Review policies: mistakes, risky allowances, AWS limits (docs/lints.md).
+    Lint(lint::LintArgs),
+    /// Run the declarative policy tests in `tests/` next to each policy.
+    Test(test_cmd::TestArgs),
+    /// Which names and flows change verdict between two policies.
+    Diff(diff::DiffArgs),
 }
 
 fn main() -> ExitCode {
@@ -42,5 +51,8 @@ fn main() -> ExitCode {
         Command::Check(args) => check::run(args),
         Command::Flows(args) => flows::run(args),
         Command::Render(args) => render::run(args),
+        Command::Lint(args) => lint::run(args),
+        Command::Test(args) => test_cmd::run(args),
+        Command::Diff(args) => diff::run(args),
     }
 }
