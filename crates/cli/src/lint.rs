@@ -153,7 +153,7 @@ fn lint_file(file: &Path, args: &LintArgs) -> Result<(Vec<Finding>, Vec<String>)
         }
         Err(errors) => match lint::from_load_errors(&errors) {
             Some(findings) => findings,
-            None => return Err(render_errors(&errors)),
+            None => return Err(policy_file::render(&errors)),
         },
     };
     lint::sort(&mut findings);
@@ -202,7 +202,7 @@ fn observed_sources(
     captures: &[PathBuf],
     facts: &mut Facts,
 ) -> Result<(), String> {
-    let compiled = CompiledPolicy::build(policy.clone()).map_err(|e| render_errors(&e))?;
+    let compiled = CompiledPolicy::build(policy.clone()).map_err(|e| policy_file::render(&e))?;
     let sim = rulesim_sim::Simulator::new(Arc::new(compiled), rulesim_sim::Options::default());
     let mut seen = BTreeMap::new();
     for capture in captures {
@@ -224,15 +224,6 @@ fn observed_sources(
         }
     }
     Ok(())
-}
-
-fn render_errors(errors: &rulesim_core::Errors) -> String {
-    let count = errors.iter().count();
-    let mut out = errors.to_string();
-    if count > 1 {
-        let _ = write!(out, "\n{count} errors");
-    }
-    out
 }
 
 /// Source lines of the files findings point into, read once.

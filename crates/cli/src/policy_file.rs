@@ -60,7 +60,8 @@ pub(crate) fn load(path: Option<&Path>, options: &PolicyOptions) -> Result<Compi
     CompiledPolicy::build(loaded.policy).map_err(|e| render(&e))
 }
 
-fn render(errors: &Errors) -> String {
+/// Every error, then how many there were: what stderr shows for a bad policy.
+pub(crate) fn render(errors: &Errors) -> String {
     let count = errors.iter().count();
     let mut out = errors.to_string();
     if count > 1 {

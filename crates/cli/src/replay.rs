@@ -110,17 +110,17 @@ pub(crate) fn run(args: &ReplayArgs) -> ExitCode {
             }
         }
     }
-    if let Some(dir) = &args.eve {
-        if let Err(e) = write_eve(dir, &replays) {
-            eprintln!("error: cannot write logs to {}: {e}", dir.display());
-            return ExitCode::from(2);
-        }
+    if let Some(dir) = &args.eve
+        && let Err(e) = write_eve(dir, &replays)
+    {
+        eprintln!("error: cannot write logs to {}: {e}", dir.display());
+        return ExitCode::from(2);
     }
-    if let Err(e) = print(&replays, args.format) {
-        if e.kind() != std::io::ErrorKind::BrokenPipe {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
-        }
+    if let Err(e) = print(&replays, args.format)
+        && e.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        eprintln!("error: {e}");
+        return ExitCode::from(2);
     }
     if failed {
         return ExitCode::from(2);
