@@ -9,6 +9,7 @@
 //! `netflow` records, one per direction, written when the flow ends.
 
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -16,9 +17,9 @@ use serde::Serialize;
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct LogRecord<E> {
     /// The firewall's name.
-    pub firewall_name: String,
+    pub firewall_name: Arc<str>,
     /// The availability zone of the endpoint that logged.
-    pub availability_zone: String,
+    pub availability_zone: Arc<str>,
     /// Epoch seconds, as a string.
     pub event_timestamp: EpochSeconds,
     /// The Suricata event.

@@ -274,10 +274,12 @@ impl Simulator {
             order.into_iter().filter_map(|(_, i)| slots[i].take()).collect();
         alerts.sort_by_key(|(packet, _, _)| *packet);
         resolutions.sort_by_key(|r| r.packet);
+        let firewall: Arc<str> = Arc::from(self.options.firewall_name.as_str());
+        let zone: Arc<str> = Arc::from(self.options.availability_zone.as_str());
         let envelope = |timestamp_ns: u64| {
             (
-                self.options.firewall_name.clone(),
-                self.options.availability_zone.clone(),
+                Arc::clone(&firewall),
+                Arc::clone(&zone),
                 eve::EpochSeconds(timestamp_ns),
             )
         };
