@@ -36,6 +36,32 @@ pub fn parse_rules(file: &str, text: &str) -> Result<Vec<Rule>, Errors> {
     Ok(rules)
 }
 
+/// The address and port groups Suricata's default `suricata.yaml` defines
+/// besides `HOME_NET`/`EXTERNAL_NET` (`$HTTP_SERVERS`, `$HTTP_PORTS`, ...),
+/// for evaluating rules written against a stock Suricata, such as its
+/// verification suite's.
+pub fn suricata_yaml_variables() -> rulesim_core::address::Variables {
+    use rulesim_core::address::{AddrSpec, PortSpec};
+    let mut vars = rulesim_core::address::Variables::default();
+    for name in [
+        "HTTP_SERVERS",
+        "SMTP_SERVERS",
+        "SQL_SERVERS",
+        "DNS_SERVERS",
+        "TELNET_SERVERS",
+        "AIM_SERVERS",
+        "DC_SERVERS",
+    ] {
+        vars.ip_sets.insert(name.into(), vec![AddrSpec::home_net()]);
+    }
+    for (name, port) in
+        [("HTTP_PORTS", 80), ("SSH_PORTS", 22), ("DNP3_PORTS", 20000), ("FTP_PORTS", 21)]
+    {
+        vars.port_sets.insert(name.into(), vec![PortSpec::Port(port)]);
+    }
+    vars
+}
+
 /// Like [`parse_rules`], also returning warnings.
 pub fn parse_rules_with_warnings(
     file: &str,

@@ -48,34 +48,6 @@ enum Coverage {
     NoRules,
 }
 
-/// Suricata's default address and port groups (suricata.yaml), for rules
-/// that use them.
-fn suricata_vars(group: &mut RuleGroup) {
-    use rulesim_core::address::{AddrSpec, PortSpec};
-    for name in [
-        "HTTP_SERVERS",
-        "SMTP_SERVERS",
-        "SQL_SERVERS",
-        "DNS_SERVERS",
-        "TELNET_SERVERS",
-        "AIM_SERVERS",
-        "DC_SERVERS",
-    ] {
-        group.variables.ip_sets.insert(name.into(), vec![AddrSpec::home_net()]);
-    }
-    for (name, ports) in [
-        ("HTTP_PORTS", vec![80]),
-        ("SSH_PORTS", vec![22]),
-        ("DNP3_PORTS", vec![20000]),
-        ("FTP_PORTS", vec![21]),
-    ] {
-        group
-            .variables
-            .port_sets
-            .insert(name.into(), ports.into_iter().map(PortSpec::Port).collect());
-    }
-}
-
 fn observation<'a>(proto: &str, flow: &str, buffer: &'a [u8]) -> Observation<'a> {
     let tcp = flow.starts_with("tcp");
     let base = Observation {
@@ -179,16 +151,15 @@ fn cover(test: &Value) -> Coverage {
             }
         }
     }
-    let mut group = RuleGroup {
+    let group = RuleGroup {
         name: "suricata-verify".into(),
         priority: 1,
         rule_order: None,
-        variables: Default::default(),
+        variables: suricata::suricata_yaml_variables(),
         capacity: None,
         rules: RulesSource::Rules(rules.clone()),
         location: Location::builtin("suricata-verify"),
     };
-    suricata_vars(&mut group);
     let mut policy = Policy::new(dir);
     // Suricata's action-order: pass, drop, reject, alert.
     policy.rule_order = RuleOrder::DefaultActionOrder;

@@ -695,24 +695,21 @@ impl Rule {
         !self.buffers.is_empty() || self.ssl_state_client_hello
     }
 
-    /// Whether Suricata treats the rule as *IP-only*: addresses and nothing
-    /// else (no ports, no `flow`, no application keywords). Such rules are
-    /// evaluated once per direction of a flow and their action sticks to
-    /// the flow (SEMANTICS.md §4.4; the trap of §2.2: an IP-only `pass`
-    /// pre-empts the app-layer rules).
-    pub fn is_ip_only(&self) -> bool {
-        matches!(self.protocol, Protocol::Ip)
-            && self.src_ports == PortSpec::Any
-            && self.dst_ports == PortSpec::Any
-            && self.flow == FlowOptions::default()
-            && self.buffers.is_empty()
-            && !self.ssl_state_client_hello
+    /// Whether the rule is a *packet* rule in Suricata's classification: no
+    /// application-layer keyword, but a packet keyword (`flow`, the only one
+    /// rulesim evaluates). Its action applies to the matching packet alone.
+    /// Every other rule — app-layer, protocol-only (`drop http …` with no
+    /// options) and header-only (IP-only) — decides for the whole flow
+    /// (SEMANTICS.md §4.4; suricata-verify issue-5466-alert-then-pass-03 and
+    /// drop-protocol-change; an allowlist catch-all with `flow:` but without
+    /// `ssl_state` is a packet rule, SEMANTICS.md §13).
+    pub fn is_packet_rule(&self) -> bool {
+        !self.is_app_layer() && self.flow != FlowOptions::default()
     }
 
-    /// Whether a match decides for the whole flow (app-layer and IP-only
-    /// rules) rather than for the one packet.
+    /// Whether a match decides for the whole flow rather than one packet.
     pub fn decides_flow(&self) -> bool {
-        self.is_app_layer() || self.is_ip_only()
+        !self.is_packet_rule()
     }
 
     /// The priority Suricata sorts by (3 when unset).

@@ -516,7 +516,7 @@ fn written(
 
 /// SEMANTICS.md §2.2 / §11 pitfall 6: an IP-only `pass` (addresses only)
 /// decides for the whole flow, so it pre-empts the domain rules; a rule with
-/// `flow:` or ports is a packet rule and decides one packet.
+/// a packet keyword (`flow:`) is a packet rule and decides one packet.
 #[test]
 fn ip_only_rules_decide_the_flow_and_packet_rules_one_packet() {
     let mut rules = RuleGroup {

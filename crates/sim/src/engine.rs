@@ -82,6 +82,8 @@ struct FlowSim {
     /// Messages completed before the flow was established that no rule has
     /// inspected yet.
     carried: Vec<Message>,
+    /// Whether a rule has inspected the flow's TLS transaction.
+    tls_inspected: bool,
     /// Whether client data got through after a packet was dropped.
     recovered: bool,
     /// Whether a SYN or SYN-ACK was dropped: the connection cannot open.
@@ -451,7 +453,10 @@ impl Ctx<'_> {
         buffers.extend(
             hellos
                 .iter()
-                .filter(|(_, quic)| !quic)
+                // TLS has one transaction per flow: once a rule has looked at
+                // a ClientHello, the one after a HelloRetryRequest is not
+                // inspected again (suricata-verify bug-5758).
+                .filter(|(_, quic)| !quic && !flow.tls_inspected)
                 .map(|(sni, _)| {
                     Message::new(
                         NameSource::TlsSni,
@@ -495,8 +500,19 @@ impl Ctx<'_> {
                 Some(NameSource::DnsQuery) => (Observation { dns_query: buffer, ..base }, None),
             };
             let decision = self.policy.evaluate(&obs);
-            let rule_involved = matches!(decision.decided_by, DecidedBy::Rule { .. })
-                || decision.alerts.iter().any(|a| matches!(a, AlertSource::Rule { .. }));
+            // Packet rules do not inspect the message: an app-layer rule
+            // that decided or alerted closes it.
+            let rule_involved =
+                matches!(decision.decided_by, DecidedBy::Rule { flow_scope: true, .. })
+                    || decision.alerts.iter().any(|a| match a {
+                        AlertSource::Rule { id, .. } => {
+                            self.policy.rule(*id).is_some_and(|r| r.is_app_layer())
+                        }
+                        AlertSource::Default { .. } => false,
+                    });
+            if rule_involved && message.is_some_and(|m| m.source == NameSource::TlsSni) {
+                flow.tls_inspected = true;
+            }
             if let Some(message) = message.filter(|_| !rule_involved && !p.established) {
                 untouched.push(message.clone());
             }
@@ -686,6 +702,7 @@ impl FlowSim {
             data_drops_since_message: Vec::new(),
             messages: Vec::new(),
             carried: Vec::new(),
+            tls_inspected: false,
             recovered: false,
             handshake_dropped: false,
             reset: false,

@@ -277,11 +277,7 @@ impl Simulator {
         let firewall: Arc<str> = Arc::from(self.options.firewall_name.as_str());
         let zone: Arc<str> = Arc::from(self.options.availability_zone.as_str());
         let envelope = |timestamp_ns: u64| {
-            (
-                Arc::clone(&firewall),
-                Arc::clone(&zone),
-                eve::EpochSeconds(timestamp_ns),
-            )
+            (Arc::clone(&firewall), Arc::clone(&zone), eve::EpochSeconds(timestamp_ns))
         };
         let alert_logs = alerts
             .into_iter()

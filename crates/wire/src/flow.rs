@@ -2,8 +2,9 @@
 //!
 //! Flows are keyed on the 5-tuple with the endpoints sorted, and remember
 //! which side is the client. TCP state follows what Suricata uses for
-//! `flow:established`: SYN, SYN-ACK and the final ACK are not established;
-//! the packet after the final ACK is. A flow picked up midstream is
+//! `flow:established`: SYN, SYN-ACK and a bare final ACK are not
+//! established; the packet after the final ACK is, and so is a final ACK
+//! that carries data (Suricata 7.0.7+). A flow picked up midstream is
 //! established from its second packet. UDP is established once both
 //! directions have been seen.
 //!
@@ -555,7 +556,7 @@ impl Engine {
                 midstream,
             });
         }
-        let established = matches!(f.phase, Phase::Established);
+        let mut established = matches!(f.phase, Phase::Established);
         f.packets += 1;
         f.last_ts = pctx.ts;
         f.last_packet = pctx.number;
@@ -587,6 +588,10 @@ impl Engine {
             && f.phase == Phase::SynRecv
         {
             f.phase = Phase::Established;
+            // A final ACK that carries data is already established itself
+            // (Suricata 7.0.7+, suricata-verify bug-7264-tcp-3whs-ack-data-tls-01);
+            // a bare final ACK is not.
+            established = !payload.is_empty();
         } else if f.phase == Phase::None && !flags.has(TcpFlags::RST) {
             // Picked up midstream: established from the next packet.
             f.phase = Phase::Established;
