@@ -11,12 +11,11 @@ use std::collections::HashSet;
 use std::hint::black_box;
 use std::net::{IpAddr, Ipv4Addr};
 
+mod common;
+
 use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use rulesim_core::name::parse_target;
 use rulesim_core::{
-    ClientHello, CompiledPolicy, CompiledPolicyBuilder, DefaultAction, DomainList, HomeNet,
-    ListKind, Location, Observation, Policy, Protocol, RuleGroup, RuleOrder, RulesSource, Target,
-    TargetType, Transport,
+    ClientHello, CompiledPolicy, CompiledPolicyBuilder, Observation, Policy, Protocol, Transport,
 };
 
 const REAL: &str = include_str!("data/disposable-email-domains.txt");
@@ -62,35 +61,7 @@ fn targets(n: usize) -> Vec<String> {
 }
 
 fn policy(texts: &[String]) -> Policy {
-    let location = Location::new("bench.yaml", 1, 1);
-    let targets = texts
-        .iter()
-        .filter_map(|t| {
-            parse_target(t).ok().map(|name| Target {
-                name,
-                written: t.clone(),
-                location: location.clone(),
-            })
-        })
-        .collect();
-    let mut p = Policy::new("bench");
-    p.rule_order = RuleOrder::StrictOrder;
-    p.default_actions = vec![DefaultAction::DropEstablished];
-    p.home_net = HomeNet { cidrs: vec!["10.0.0.0/8".parse().unwrap()], declared_at: None };
-    p.groups.push(RuleGroup {
-        name: "allow".into(),
-        priority: 1,
-        rule_order: None,
-        variables: Default::default(),
-        capacity: None,
-        rules: RulesSource::DomainList(DomainList {
-            kind: ListKind::Allowlist,
-            target_types: vec![TargetType::TlsSni, TargetType::HttpHost],
-            targets,
-        }),
-        location,
-    });
-    p
+    common::allowlist_policy(texts, &["10.0.0.0/8"])
 }
 
 /// 10,000 observed names, half hits (listed names or subdomains of

@@ -9,12 +9,10 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+mod common;
+
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use rulesim_core::name::parse_target;
-use rulesim_core::{
-    CompiledPolicy, DefaultAction, DomainList, HomeNet, ListKind, Location, Policy, RuleGroup,
-    RuleOrder, RulesSource, Target, TargetType,
-};
+use rulesim_core::CompiledPolicy;
 use rulesim_sim::{Options, Simulator};
 use rulesim_wire::Decoder;
 
@@ -31,40 +29,12 @@ fn policy() -> CompiledPolicy {
         ".pypi.org",
         ".pythonhosted.org",
     ];
-    let location = Location::new("bench.yaml", 1, 1);
-    let targets: Vec<Target> = walkthrough
+    let entries: Vec<String> = walkthrough
         .iter()
         .map(|s| s.to_string())
         .chain(REAL.lines().take(10_000 - walkthrough.len()).map(|d| format!(".{d}")))
-        .filter_map(|t| {
-            parse_target(&t).ok().map(|name| Target {
-                name,
-                written: t,
-                location: location.clone(),
-            })
-        })
         .collect();
-    assert_eq!(targets.len(), 10_000);
-    let mut p = Policy::new("bench");
-    p.rule_order = RuleOrder::StrictOrder;
-    p.default_actions = vec![DefaultAction::DropEstablished];
-    p.home_net = HomeNet {
-        cidrs: vec!["10.200.0.1/32".parse().unwrap(), "fd00:200::1/128".parse().unwrap()],
-        declared_at: None,
-    };
-    p.groups.push(RuleGroup {
-        name: "allow".into(),
-        priority: 1,
-        rule_order: None,
-        variables: Default::default(),
-        capacity: None,
-        rules: RulesSource::DomainList(DomainList {
-            kind: ListKind::Allowlist,
-            target_types: vec![TargetType::TlsSni, TargetType::HttpHost],
-            targets,
-        }),
-        location,
-    });
+    let p = common::allowlist_policy(&entries, &["10.200.0.1/32", "fd00:200::1/128"]);
     CompiledPolicy::build(p).unwrap()
 }
 

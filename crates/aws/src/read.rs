@@ -217,28 +217,4 @@ impl Ctx {
     }
 }
 
-/// The allowed word closest to `word`, if it is a plausible typo.
-pub(crate) fn closest<'a>(word: &str, allowed: &[&'a str]) -> Option<&'a str> {
-    let lower = word.to_ascii_lowercase();
-    allowed
-        .iter()
-        .map(|a| (edit_distance(&lower, &a.to_ascii_lowercase()), *a))
-        .filter(|(d, a)| *d <= 2.max(a.len() / 4))
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, a)| a)
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let old = row[j + 1];
-            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(row[j + 1] + 1);
-            prev = old;
-        }
-    }
-    row[b.len()]
-}
+pub(crate) use rulesim_core::error::closest;

@@ -158,3 +158,31 @@ impl fmt::Display for Errors {
 }
 
 impl std::error::Error for Errors {}
+
+/// The word of `allowed` closest to `word` (ASCII case ignored), if it is a
+/// plausible typo of it: for "did you mean" hints.
+pub fn closest<'a>(word: &str, allowed: &[&'a str]) -> Option<&'a str> {
+    let lower = word.to_ascii_lowercase();
+    allowed
+        .iter()
+        .map(|a| (edit_distance(&lower, &a.to_ascii_lowercase()), *a))
+        .filter(|(d, a)| *d <= 2.max(a.len() / 4))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, a)| a)
+}
+
+/// Levenshtein distance in characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let old = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(row[j + 1] + 1);
+            prev = old;
+        }
+    }
+    row[b.len()]
+}

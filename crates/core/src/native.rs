@@ -20,7 +20,7 @@ use std::sync::Arc;
 use saphyr::{LoadableYamlNode, MarkedYamlOwned, ScalarOwned, YamlDataOwned};
 
 use crate::address::{AddrSpec, PortSpec, Variables};
-use crate::error::{Error, ErrorKind, Errors};
+use crate::error::{Error, ErrorKind, Errors, closest};
 use crate::name::parse_target;
 use crate::policy::{
     DefaultAction, DomainList, Generation, HomeNet, ListKind, Policy, RuleGroup, RuleOrder,
@@ -699,31 +699,6 @@ pub fn parse_net(text: &str) -> Option<ipnet::IpNet> {
     text.parse::<ipnet::IpNet>()
         .ok()
         .or_else(|| text.parse::<std::net::IpAddr>().ok().map(ipnet::IpNet::from))
-}
-
-/// The allowed word closest to `word`, if it is a plausible typo.
-fn closest<'a>(word: &str, allowed: &[&'a str]) -> Option<&'a str> {
-    allowed
-        .iter()
-        .map(|a| (edit_distance(word, a), *a))
-        .filter(|(d, a)| *d <= 2.max(a.len() / 4))
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, a)| a)
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let old = row[j + 1];
-            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(row[j + 1] + 1);
-            prev = old;
-        }
-    }
-    row[b.len()]
 }
 
 #[cfg(test)]
