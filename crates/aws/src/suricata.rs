@@ -23,7 +23,7 @@ use std::sync::Arc;
 use rulesim_core::address::{AddrSpec, PortSpec};
 use rulesim_core::{
     Action, Buffer, BufferMatch, Content, Direction, ErrorKind, Errors, FlowDirection, FlowOptions,
-    FlowState, Origin, Protocol, Provenance, Rule,
+    FlowState, Origin, Pcre, Protocol, Provenance, Rule,
 };
 
 use crate::Warning;
@@ -179,6 +179,7 @@ const KNOWN: &[&str] = &[
     "offset",
     "alert",
     "noalert",
+    "pcre",
 ];
 
 /// One rule's parsing state.
@@ -421,6 +422,7 @@ fn parse_rule(ctx: &mut Ctx, rule: &str, locate: &dyn Fn(usize) -> Pos) -> Optio
                     buffer,
                     dotprefix: false,
                     contents: Vec::new(),
+                    pcres: Vec::new(),
                 });
                 current = Some(rule_out.buffers.len() - 1);
             }
@@ -432,6 +434,7 @@ fn parse_rule(ctx: &mut Ctx, rule: &str, locate: &dyn Fn(usize) -> Pos) -> Optio
                             buffer: Buffer::HttpHost,
                             dotprefix: false,
                             contents: vec![content],
+                            pcres: Vec::new(),
                         });
                         last = Some(LastContent::Buffer(rule_out.buffers.len() - 1));
                     }
@@ -508,6 +511,24 @@ fn parse_rule(ctx: &mut Ctx, rule: &str, locate: &dyn Fn(usize) -> Pos) -> Optio
                             ),
                         }
                     }
+                }
+            }
+            "pcre" => {
+                let Some(v) = need(&mut p, "\"/^api[0-9]+\\.example\\.com$/i\"") else { continue };
+                match (current, parse_pcre(v)) {
+                    (Some(c), Ok(pcre)) => rule_out.buffers[c].pcres.push(pcre),
+                    (None, _) => p.err(
+                        k_off,
+                        ErrorKind::Unsupported,
+                        "`pcre` on the packet payload is not supported by rulesim",
+                        "put a sticky buffer before it: `tls.sni; pcre:\"/.../\";` (AWS allows pcre only with content, tls.sni, http.host or dns.query)",
+                    ),
+                    (Some(_), Err((kind, message))) => p.err(
+                        v_off,
+                        kind,
+                        message,
+                        "write `pcre:\"/pattern/flags\";` with flags among i, s, m, x, A, E, G; no look-around or back-references",
+                    ),
                 }
             }
             "alert" => rule_out.alert_on_pass = true,
@@ -696,6 +717,62 @@ fn unquote(v: &str) -> String {
         }
     }
     out
+}
+
+/// Reads a `pcre` value: `"/pattern/flags"`, optionally negated with `!`,
+/// into a [`Pcre`] with Suricata's flags folded into the pattern.
+fn parse_pcre(value: &str) -> Result<Pcre, (ErrorKind, String)> {
+    let value = value.trim();
+    let (negated, quoted) = match value.strip_prefix('!') {
+        Some(rest) => (true, rest.trim_start()),
+        None => (false, value),
+    };
+    let syntax = |what: &str| (ErrorKind::Syntax, format!("`pcre` {what}"));
+    let inner = quoted
+        .strip_prefix('"')
+        .and_then(|v| v.strip_suffix('"'))
+        .ok_or_else(|| syntax("needs a quoted \"/pattern/flags\""))?;
+    let inner = inner.replace("\\\"", "\"").replace("\\;", ";");
+    let body = inner.strip_prefix('/').ok_or_else(|| syntax("must start with `/`"))?;
+    let end = body.rfind('/').ok_or_else(|| syntax("needs a closing `/`"))?;
+    let (pattern, flags) = (&body[..end], &body[end + 1..]);
+    let mut inline = String::new();
+    let mut anchored = false;
+    for flag in flags.chars() {
+        match flag {
+            'i' | 's' | 'm' | 'x' => inline.push(flag),
+            'G' => inline.push('U'),
+            'A' => anchored = true,
+            // `$` already matches only at the end; O lifts a match limit.
+            'E' | 'O' => {}
+            other => {
+                return Err((
+                    ErrorKind::Unsupported,
+                    format!(
+                        "`pcre` flag `{other}` is not supported by rulesim (relative matching and buffer flags are not evaluated)"
+                    ),
+                ));
+            }
+        }
+    }
+    let mut source = String::new();
+    if !inline.is_empty() {
+        source.push_str(&format!("(?{inline})"));
+    }
+    if anchored {
+        source.push_str(&format!("\\A(?:{pattern})"));
+    } else {
+        source.push_str(pattern);
+    }
+    Pcre::new(value, &source, negated).map_err(|e| {
+        (
+            ErrorKind::Unsupported,
+            format!(
+                "`pcre` pattern `{pattern}` uses syntax rulesim cannot evaluate: {}",
+                e.lines().last().unwrap_or("")
+            ),
+        )
+    })
 }
 
 /// A content value: optional `!`, quotes, `|hex|` bytes, `\` escapes.
@@ -995,6 +1072,33 @@ drop http $HOME_NET any -> $EXTERNAL_NET any (http.header_names; content:"|0d 0a
         assert!(e[0].contains("packet payload"), "{e:?}");
         let e = errs("alert tls any any -> any any (tls.snii; sid:1;)");
         assert!(e[0].contains("did you mean `tls.sni`?"), "{e:?}");
+    }
+
+    /// AWS allows `pcre` with a sticky buffer; rulesim evaluates the common
+    /// regex subset with Suricata's flags.
+    #[test]
+    fn pcre_on_sticky_buffers() {
+        let rules = parse_rules(
+            "t.rules",
+            r#"drop tls any any -> any any (tls.sni; content:"example"; pcre:"/^api[0-9]+\.example\.com$/i"; sid:1;)
+alert dns any any -> any any (dns.query; pcre:!"/\.internal$/"; sid:2;)"#,
+        )
+        .unwrap();
+        let sni = &rules[0].buffers[0];
+        assert!(sni.matches(b"API12.example.com"));
+        assert!(!sni.matches(b"www.api12.example.com"));
+        assert!(!sni.matches(b"api.example.com"));
+        let dns = &rules[1].buffers[0];
+        assert!(dns.matches(b"example.com") && !dns.matches(b"db.internal"));
+
+        let e = errs(r#"alert tls any any -> any any (pcre:"/x/"; sid:1;)"#);
+        assert!(e[0].contains("`pcre` on the packet payload"), "{e:?}");
+        let e = errs(r#"alert tls any any -> any any (tls.sni; pcre:"/x/R"; sid:1;)"#);
+        assert!(e[0].contains("flag `R`"), "{e:?}");
+        let e = errs(r#"alert tls any any -> any any (tls.sni; pcre:"/(?<=a)b/"; sid:1;)"#);
+        assert!(e[0].contains("cannot evaluate"), "{e:?}");
+        let e = errs(r#"alert tls any any -> any any (tls.sni; pcre:"x"; sid:1;)"#);
+        assert!(e[0].contains("must start with `/`"), "{e:?}");
     }
 
     #[test]

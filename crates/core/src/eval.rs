@@ -171,13 +171,17 @@ impl Content {
 impl BufferMatch {
     /// Whether every content matches `value` (after the transforms).
     pub fn matches(&self, value: &[u8]) -> bool {
+        let all = |buffer: &[u8]| {
+            self.contents.iter().all(|c| c.matches(buffer))
+                && self.pcres.iter().all(|p| p.matches(buffer))
+        };
         if self.dotprefix {
             let mut dotted = Vec::with_capacity(value.len() + 1);
             dotted.push(b'.');
             dotted.extend_from_slice(value);
-            self.contents.iter().all(|c| c.matches(&dotted))
+            all(&dotted)
         } else {
-            self.contents.iter().all(|c| c.matches(value))
+            all(value)
         }
     }
 }
@@ -274,6 +278,7 @@ mod tests {
             buffer: Buffer::TlsSni,
             dotprefix: true,
             contents: vec![Content { endswith: true, ..c(".example.com") }],
+            pcres: Vec::new(),
         };
         assert!(suffix.matches(b"example.com"));
         assert!(suffix.matches(b"a.b.example.com"));
@@ -291,5 +296,15 @@ mod tests {
         assert!(Content { offset: Some(2), ..c("ample") }.matches(b"example.com"));
         assert!(!Content { offset: Some(3), ..c("ample") }.matches(b"example.com"));
         assert!(!c("toolongpattern").matches(b"short"));
+
+        let api = crate::policy::Pcre::new("/^api[0-9]+\\./i", "(?i)^api[0-9]+\\.", false).unwrap();
+        let with_pcre = BufferMatch {
+            buffer: Buffer::TlsSni,
+            dotprefix: false,
+            contents: Vec::new(),
+            pcres: vec![api],
+        };
+        assert!(with_pcre.matches(b"API7.example.com"));
+        assert!(!with_pcre.matches(b"www.api7.example.com"));
     }
 }

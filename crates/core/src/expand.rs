@@ -218,6 +218,7 @@ pub fn entry_rule(
                 endswith: true,
                 ..Content::default()
             }],
+            pcres: Vec::new(),
         }],
         sid,
         rev: 1,
@@ -253,6 +254,7 @@ pub fn trailer_rule(kind: TargetType, sid: u32, priority: bool, location: &Locat
                     startswith: true,
                     ..Content::default()
                 }],
+                pcres: Vec::new(),
             }],
         ),
         TargetType::TlsSni => (

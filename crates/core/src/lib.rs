@@ -75,7 +75,8 @@ pub use eval::{
 };
 pub use policy::{
     Action, Buffer, BufferMatch, Content, DefaultAction, DefaultScope, Direction, DomainList,
-    FlowDirection, FlowOptions, FlowState, Generation, HomeNet, ListKind, Policy, Protocol, Rule,
-    RuleGroup, RuleOrder, RulesSource, StatelessAction, StreamExceptionPolicy, Target, TargetType,
+    FlowDirection, FlowOptions, FlowState, Generation, HomeNet, ListKind, Pcre, Policy, Protocol,
+    Rule, RuleGroup, RuleOrder, RulesSource, StatelessAction, StreamExceptionPolicy, Target,
+    TargetType,
 };
 pub use source::{Location, Origin, Provenance};

@@ -634,6 +634,53 @@ pub struct Content {
     pub depth: Option<u16>,
 }
 
+/// A `pcre` condition: a regular expression over the sticky buffer.
+///
+/// Suricata compiles PCRE; rulesim uses the `regex` crate, so the pattern
+/// must be in the common subset (no look-around or back-references: the
+/// reader reports those as unsupported). Equality and hashing use the
+/// pattern as written.
+#[derive(Clone, Debug)]
+pub struct Pcre {
+    /// The rule text, e.g. `/^api[0-9]+\.example\.com$/i`.
+    pub written: String,
+    /// `pcre:!"..."`: the buffer must not match.
+    pub negated: bool,
+    regex: regex::bytes::Regex,
+}
+
+impl Pcre {
+    /// A condition from `source` (the regex syntax, flags already folded
+    /// in as `(?i)` etc.); `written` is kept for display.
+    pub fn new(written: impl Into<String>, source: &str, negated: bool) -> Result<Pcre, String> {
+        let regex = regex::bytes::RegexBuilder::new(source)
+            .unicode(false)
+            .build()
+            .map_err(|e| e.to_string())?;
+        Ok(Pcre { written: written.into(), negated, regex })
+    }
+
+    /// Whether the condition holds on `buffer` (already transformed).
+    pub fn matches(&self, buffer: &[u8]) -> bool {
+        self.regex.is_match(buffer) != self.negated
+    }
+}
+
+impl PartialEq for Pcre {
+    fn eq(&self, other: &Pcre) -> bool {
+        self.written == other.written && self.negated == other.negated
+    }
+}
+
+impl Eq for Pcre {}
+
+impl std::hash::Hash for Pcre {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.written.hash(state);
+        self.negated.hash(state);
+    }
+}
+
 /// Conditions on one sticky buffer.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct BufferMatch {
@@ -643,6 +690,8 @@ pub struct BufferMatch {
     pub dotprefix: bool,
     /// Every content must match.
     pub contents: Vec<Content>,
+    /// Every `pcre` must match too.
+    pub pcres: Vec<Pcre>,
 }
 
 /// A stateful rule, in Suricata's terms.

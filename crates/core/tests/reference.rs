@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use proptest::prelude::*;
+use rulesim_core::Pcre;
 use rulesim_core::address::{AddrSpec, PortSpec};
 use rulesim_core::name::{NameSource, TargetName, observe};
 use rulesim_core::{
@@ -76,8 +77,14 @@ fn rule() -> impl Strategy<Value = Rule> {
         name().prop_map(|n| format!(".{n}")),
         prop::sample::select(LABELS).prop_map(String::from)
     ];
-    (buffer, action, flags, pattern, 1..4u8).prop_map(|(buffer, action, f, pattern, priority)| {
-        Rule {
+    let pcre = prop::option::of(prop::sample::select(vec![
+        ("/^www\\./", "^www\\.", false),
+        ("/example/i", "(?i)example", false),
+        ("!/\\.net$/", "\\.net$", true),
+    ]))
+    .prop_map(|p| p.map(|(written, source, negated)| Pcre::new(written, source, negated).unwrap()));
+    (buffer, action, flags, pattern, 1..4u8, pcre).prop_map(
+        |(buffer, action, f, pattern, priority, pcre)| Rule {
             action,
             protocol: buffer.protocol(),
             src: AddrSpec::home_net(),
@@ -98,6 +105,7 @@ fn rule() -> impl Strategy<Value = Rule> {
                     negated: f[4] && !f[2],
                     ..Content::default()
                 }],
+                pcres: pcre.into_iter().collect(),
             }],
             sid: 1,
             rev: 1,
@@ -110,8 +118,8 @@ fn rule() -> impl Strategy<Value = Rule> {
                 location: Location::new("p.rules", 1, 1),
                 origin: Origin::Written,
             },
-        }
-    })
+        },
+    )
 }
 
 fn group() -> impl Strategy<Value = (RulesSource, u32)> {
