@@ -106,12 +106,12 @@ fn render_errors_exit_2_with_positions() {
     let dir = std::env::temp_dir().join(format!("rulesim-render-bad-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let bad = dir.join("bad.rules");
-    std::fs::write(&bad, "pass tls any any -> any any (tls.sni; content:\"a.com\"; sid:1;)\ndrop tls any any -> any any (tls.sni; pcre:\"/x/\"; sid:2;)\n").unwrap();
+    std::fs::write(&bad, "pass tls any any -> any any (tls.sni; content:\"a.com\"; sid:1;)\ndrop tls any any -> any any (tls.sni; bsize:5; sid:2;)\n").unwrap();
     let out = rulesim(&["render", "--policy", bad.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
     let stderr = text(&out.stderr);
     assert!(
-        stderr.contains("bad.rules:2:39: error: keyword `pcre` is not supported by rulesim"),
+        stderr.contains("bad.rules:2:39: error: keyword `bsize` is not supported by rulesim"),
         "{stderr}"
     );
     std::fs::remove_dir_all(&dir).ok();
