@@ -45,6 +45,36 @@ enum Pending {
     Dns(Box<DnsEvent>),
 }
 
+/// Open flows, indexed by their (sequential) id: no hashing on the
+/// per-packet path, and closing order is id order.
+#[derive(Default)]
+struct FlowTable {
+    slots: Vec<Option<Box<FlowSim>>>,
+}
+
+impl FlowTable {
+    fn insert(&mut self, id: FlowId, flow: FlowSim) {
+        let i = id.0 as usize;
+        if i >= self.slots.len() {
+            self.slots.resize_with(i + 1, || None);
+        }
+        self.slots[i] = Some(Box::new(flow));
+    }
+
+    fn get_mut(&mut self, id: FlowId) -> Option<&mut FlowSim> {
+        self.slots.get_mut(id.0 as usize)?.as_deref_mut()
+    }
+
+    fn remove(&mut self, id: FlowId) -> Option<Box<FlowSim>> {
+        self.slots.get_mut(id.0 as usize)?.take()
+    }
+
+    /// Every open flow, in id order, leaving the table empty.
+    fn drain(&mut self) -> impl Iterator<Item = (FlowId, Box<FlowSim>)> + '_ {
+        self.slots.drain(..).enumerate().filter_map(|(i, f)| Some((FlowId(i as u64), f?)))
+    }
+}
+
 /// An application message's buffers, as the rules see them.
 #[derive(Clone)]
 struct Message {
@@ -125,7 +155,8 @@ pub(crate) struct Resolution {
 /// The simulator for a set of flows.
 pub(crate) struct Engine<'a> {
     ctx: Ctx<'a>,
-    flows: HashMap<FlowId, Box<FlowSim>, foldhash::fast::RandomState>,
+    /// Open flows by id (rulesim-wire numbers flows 0, 1, 2, …).
+    flows: FlowTable,
     pending: Vec<Pending>,
     pub(crate) finished: Vec<Finished>,
     pub(crate) flowless: FlowlessPackets,
@@ -139,7 +170,7 @@ impl<'a> Engine<'a> {
     pub(crate) fn new(policy: &'a CompiledPolicy, options: &'a Options) -> Engine<'a> {
         Engine {
             ctx: Ctx { policy, options, summaries: Default::default() },
-            flows: HashMap::default(),
+            flows: FlowTable::default(),
             pending: Vec::new(),
             finished: Vec::new(),
             flowless: FlowlessPackets::default(),
@@ -154,7 +185,7 @@ impl<'a> Engine<'a> {
     pub(crate) fn event(&mut self, event: Event) {
         match event {
             Event::FlowOpened { flow, packet, tuple, midstream, .. } => {
-                self.flows.insert(flow, Box::new(FlowSim::new(tuple, packet, midstream)));
+                self.flows.insert(flow, FlowSim::new(tuple, packet, midstream));
             }
             Event::ClientHello(h) => self.pending.push(Pending::Hello(h, false)),
             Event::QuicClientHello(h) => self.pending.push(Pending::Hello(h, true)),
@@ -163,7 +194,7 @@ impl<'a> Engine<'a> {
             Event::DnsAnswer(d) => self.answer(&d),
             Event::Packet(p) => self.packet(&p),
             Event::FlowClosed(closed) => {
-                if let Some(flow) = self.flows.remove(&closed.flow) {
+                if let Some(flow) = self.flows.remove(closed.flow) {
                     let finished = flow.finish(closed.flow, self.ctx.policy);
                     self.finished.push(finished);
                 }
@@ -175,9 +206,7 @@ impl<'a> Engine<'a> {
 
     /// Closes every flow still open (end of input).
     pub(crate) fn finish(&mut self) {
-        let mut open: Vec<(FlowId, Box<FlowSim>)> = self.flows.drain().collect();
-        open.sort_by_key(|(id, _)| id.0);
-        for (id, flow) in open {
+        for (id, flow) in self.flows.drain() {
             let finished = flow.finish(id, self.ctx.policy);
             self.finished.push(finished);
         }
@@ -203,7 +232,7 @@ impl<'a> Engine<'a> {
         if !addrs.is_empty() {
             self.resolutions.push(Resolution { packet: dns.ctx.packet, names, addrs });
         }
-        if let Some(flow) = self.flows.get_mut(&dns.ctx.flow) {
+        if let Some(flow) = self.flows.get_mut(dns.ctx.flow) {
             flow.app.get_or_insert(Protocol::Dns);
         }
     }
@@ -211,7 +240,7 @@ impl<'a> Engine<'a> {
     fn packet(&mut self, p: &PacketEvent) {
         self.packets += 1;
         let pending = std::mem::take(&mut self.pending);
-        let verdict = match p.flow.filter(|id| self.flows.contains_key(id)) {
+        let verdict = match p.flow.filter(|id| self.flows.get_mut(*id).is_some()) {
             Some(id) => self.flow_packet(id, p, pending),
             None => self.flowless_packet(p),
         };
@@ -261,7 +290,7 @@ impl<'a> Engine<'a> {
     }
 
     fn flow_packet(&mut self, id: FlowId, p: &PacketEvent, pending: Vec<Pending>) -> Verdict {
-        let Some(flow) = self.flows.get_mut(&id) else { return Verdict::Pass };
+        let Some(flow) = self.flows.get_mut(id) else { return Verdict::Pass };
         let verdict = self.ctx.decide(&mut self.alerts, flow, id, p, pending);
         flow.count(p);
         if verdict != Verdict::Pass {
