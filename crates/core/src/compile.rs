@@ -307,7 +307,13 @@ impl CompiledPolicy {
     /// What AWS does with the packet `obs`.
     pub fn evaluate(&self, obs: &Observation<'_>) -> Decision {
         let mut hits = Hits::new();
-        self.collect(obs, &mut hits);
+        // Most packets of a flow complete no message; without packet or
+        // header rules nothing can match them and only the defaults apply.
+        let carries_message =
+            obs.client_hello.is_some() || obs.http.is_some() || obs.dns_query.is_some();
+        if carries_message || !self.bufferless.is_empty() {
+            self.collect(obs, &mut hits);
+        }
         self.decide(&mut hits, obs)
     }
 
