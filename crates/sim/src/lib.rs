@@ -16,14 +16,27 @@
 //! be spread over threads by flow id and several captures replayed at once;
 //! the result is identical to a single thread (a test holds it so).
 //!
-//! ```no_run
+//! ```
 //! use std::sync::Arc;
-//! use rulesim_sim::{Options, Simulator};
-//! # fn policy() -> rulesim_core::CompiledPolicy { unimplemented!() }
-//! let sim = Simulator::new(Arc::new(policy()), Options::default());
-//! let replay = sim.replay_file("capture.pcap".as_ref())?;
+//! use rulesim_core::{native, CompiledPolicy};
+//! use rulesim_sim::{FlowVerdict, Options, Simulator};
+//!
+//! let yaml = "
+//! rule_order: strict_order
+//! default_actions: [aws:drop_established]
+//! home_net: [10.200.0.1/32]
+//! groups:
+//!   - name: allowed
+//!     priority: 1
+//!     allow: [.pypi.org]
+//! ";
+//! let policy = native::parse("p.yaml".as_ref(), yaml, &|_| Err("no includes".into())).unwrap();
+//! let sim = Simulator::new(Arc::new(CompiledPolicy::build(policy).unwrap()), Options::default());
+//! let capture = concat!(env!("CARGO_MANIFEST_DIR"), "/../../pcaps/tls_curl_allowed_blocked.pcap");
+//! let replay = sim.replay_file(capture.as_ref())?;
 //! for flow in &replay.report.flows {
-//!     println!("{:?} {:?} {:?}", flow.names.primary(), flow.verdict, flow.decided_by);
+//!     let allowed = flow.verdict == FlowVerdict::Allowed;
+//!     assert_eq!(allowed, flow.names.primary() == Some("pypi.org"), "{flow:?}");
 //! }
 //! # Ok::<(), rulesim_wire::Error>(())
 //! ```
