@@ -31,7 +31,9 @@ use rulesim_wire::{
     Direction, DnsEvent, Event, FlowId, FlowTuple, HelloEvent, HttpEvent, PacketEvent,
 };
 
-use crate::eve::{self, AlertEvent, FlowEvent, HttpInfo, Netflow, TcpFlagsInfo, TlsInfo};
+use crate::eve::{
+    self, AlertEvent, EventHeader, FlowEvent, HttpInfo, Netflow, TcpFlagsInfo, TlsInfo,
+};
 use crate::report::{
     AlertRef, Decider, Endpoints, FlowReport, FlowVerdict, FlowlessPackets, Names, alert_action,
 };
@@ -637,15 +639,17 @@ impl Ctx<'_> {
                 None => (None, None),
             };
             let event = AlertEvent {
-                timestamp: eve::Time(p.ts.0),
-                flow_id,
-                event_type: "alert",
-                src_ip: obs.src,
-                src_port: obs.src_port,
-                dest_ip: obs.dst,
-                dest_port: obs.dst_port,
-                proto: proto_name(obs.transport),
-                app_proto: app,
+                header: EventHeader {
+                    timestamp: eve::Time(p.ts.0),
+                    flow_id,
+                    event_type: "alert",
+                    src_ip: obs.src,
+                    src_port: obs.src_port,
+                    dest_ip: obs.dst,
+                    dest_port: obs.dst_port,
+                    proto: proto_name(obs.transport),
+                    app_proto: app,
+                },
                 alert: eve::Alert {
                     action,
                     signature_id: sid,
@@ -904,15 +908,17 @@ impl FlowSim {
             out.push((
                 c.last_ts,
                 FlowEvent {
-                    timestamp: eve::Time(c.last_ts),
-                    flow_id: id.0,
-                    event_type: "netflow",
-                    src_ip: src.ip(),
-                    src_port: src.port(),
-                    dest_ip: dst.ip(),
-                    dest_port: dst.port(),
-                    proto,
-                    app_proto: app,
+                    header: EventHeader {
+                        timestamp: eve::Time(c.last_ts),
+                        flow_id: id.0,
+                        event_type: "netflow",
+                        src_ip: src.ip(),
+                        src_port: src.port(),
+                        dest_ip: dst.ip(),
+                        dest_port: dst.port(),
+                        proto,
+                        app_proto: app,
+                    },
                     tcp,
                     netflow: Netflow {
                         pkts: c.packets,

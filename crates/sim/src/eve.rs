@@ -26,27 +26,35 @@ pub struct LogRecord<E> {
     pub event: E,
 }
 
-/// `event` of an ALERT record.
+/// The fields every `event` starts with.
 #[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct AlertEvent {
-    /// ISO-8601 with microseconds and `+0000`.
+pub struct EventHeader {
+    /// ISO-8601 with microseconds and `+0000` (for flow records, the end).
     pub timestamp: Time,
     /// The flow's id.
     pub flow_id: u64,
-    /// Always `alert`.
+    /// `alert` or `netflow`.
     pub event_type: &'static str,
-    /// Packet source address.
+    /// Source address (of the packet, or of this direction of the flow).
     pub src_ip: IpAddr,
-    /// Packet source port.
+    /// Source port.
     pub src_port: u16,
-    /// Packet destination address.
+    /// Destination address.
     pub dest_ip: IpAddr,
-    /// Packet destination port.
+    /// Destination port.
     pub dest_port: u16,
     /// `TCP`, `UDP`, `ICMP`.
     pub proto: &'static str,
     /// `tls`, `http`, `dns`, `quic`, or `failed` when none was recognised.
     pub app_proto: &'static str,
+}
+
+/// `event` of an ALERT record.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct AlertEvent {
+    /// Time, flow and endpoints.
+    #[serde(flatten)]
+    pub header: EventHeader,
     /// The alert.
     pub alert: Alert,
     /// The SNI judged, on TLS alerts.
@@ -91,24 +99,9 @@ pub struct HttpInfo {
 /// `event` of a FLOW record (one direction of a flow).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct FlowEvent {
-    /// When the flow ended (ISO-8601).
-    pub timestamp: Time,
-    /// The flow's id.
-    pub flow_id: u64,
-    /// Always `netflow`.
-    pub event_type: &'static str,
-    /// Source of this direction.
-    pub src_ip: IpAddr,
-    /// Source port.
-    pub src_port: u16,
-    /// Destination of this direction.
-    pub dest_ip: IpAddr,
-    /// Destination port.
-    pub dest_port: u16,
-    /// `TCP` or `UDP`.
-    pub proto: &'static str,
-    /// The application protocol, or `failed`.
-    pub app_proto: &'static str,
+    /// End time, flow and this direction's endpoints.
+    #[serde(flatten)]
+    pub header: EventHeader,
     /// TCP flags seen in this direction (TCP only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tcp: Option<TcpFlagsInfo>,
