@@ -355,56 +355,8 @@ impl Ctx<'_> {
         pending: Vec<Pending>,
     ) -> Verdict {
         let to_server = p.direction != Some(Direction::ToClient);
-        // Application messages this packet completed.
-        let mut hellos: Vec<(Option<Vec<u8>>, bool)> = Vec::new();
-        let mut hosts: Vec<(Option<Vec<u8>>, Vec<u8>)> = Vec::new();
-        let mut queries: Vec<Vec<u8>> = Vec::new();
-        for message in pending {
-            match message {
-                Pending::Hello(h, quic) => {
-                    flow.app = Some(if quic { Protocol::Quic } else { Protocol::Tls });
-                    flow.quic |= quic;
-                    if let Some(ech) = &h.hello.ech {
-                        flow.ech = Some(flow.ech.unwrap_or(true) && ech.grease);
-                    }
-                    let sni = h.hello.sni.clone();
-                    match &sni {
-                        Some(raw) => {
-                            flow.names.sni.push(String::from_utf8_lossy(raw).into_owned());
-                            flow.raw_names.push((NameSource::TlsSni, raw.clone()));
-                        }
-                        None => flow.names.sni.push(String::new()),
-                    }
-                    if !quic {
-                        let early = std::mem::take(&mut flow.data_drops_since_message);
-                        flow.hellos.push((h.segments, early));
-                    }
-                    hellos.push((sni, quic));
-                }
-                Pending::Http(h) => {
-                    flow.app = Some(Protocol::Http);
-                    let request = &h.request;
-                    // Suricata's http.host prefers the absolute-form URI's host.
-                    let raw = request.target_authority.clone().or_else(|| request.host.clone());
-                    if let Some(host) = &request.host {
-                        flow.names.hosts.push(String::from_utf8_lossy(host).into_owned());
-                        flow.raw_names.push((NameSource::HttpHost, host.clone()));
-                    } else if let Some(authority) = &request.target_authority {
-                        flow.names.hosts.push(String::from_utf8_lossy(authority).into_owned());
-                    }
-                    hosts.push((raw, request.header_names.clone()));
-                }
-                Pending::Dns(d) => {
-                    flow.app = Some(Protocol::Dns);
-                    for q in &d.message.questions {
-                        flow.names.qnames.push(q.name.clone());
-                        flow.raw_names.push((NameSource::DnsQuery, q.name.as_bytes().to_vec()));
-                        queries.push(q.name.as_bytes().to_vec());
-                    }
-                }
-            }
-        }
-        let completes = !(hellos.is_empty() && hosts.is_empty() && queries.is_empty());
+        let (new_messages, completes) = flow.record(pending);
+
         if completes {
             flow.app_inspected = true;
         } else if p.payload_len > 0 && flow.app.is_none() {
@@ -420,11 +372,7 @@ impl Ctx<'_> {
         }
 
         if let Some((verdict, decider)) = self.stateless(p, Some(flow.tuple.transport)) {
-            if flow.decided.is_none() && verdict != Verdict::Pass {
-                flow.decided = Some((verdict, p.number, decider));
-            } else if flow.decided.is_none() {
-                flow.decided = Some((Verdict::Pass, p.number, decider));
-            }
+            flow.decided.get_or_insert((verdict, p.number, decider));
             return verdict;
         }
         if let Some((verdict, _, _)) = &flow.decided {
@@ -481,30 +429,7 @@ impl Ctx<'_> {
         if to_server && p.established {
             buffers.append(&mut flow.carried);
         }
-        buffers.extend(
-            hellos
-                .iter()
-                // TLS has one transaction per flow: once a rule has looked at
-                // a ClientHello, the one after a HelloRetryRequest is not
-                // inspected again (suricata-verify bug-5758).
-                .filter(|(_, quic)| !quic && !flow.tls_inspected)
-                .map(|(sni, _)| {
-                    Message::new(
-                        NameSource::TlsSni,
-                        sni.as_ref().map(|s| observe(NameSource::TlsSni, s).buffer),
-                    )
-                })
-                .chain(hosts.iter().map(|(host, names)| Message {
-                    header_names: (!names.is_empty()).then(|| names.clone()),
-                    ..Message::new(NameSource::HttpHost, host.as_ref().map(|h| host_buffer(h)))
-                }))
-                .chain(queries.iter().map(|q| {
-                    Message::new(
-                        NameSource::DnsQuery,
-                        Some(observe(NameSource::DnsQuery, q).buffer),
-                    )
-                })),
-        );
+        buffers.extend(new_messages);
         let mut packet_verdict = Verdict::Pass;
         let mut untouched = Vec::new();
         let count = buffers.len().max(1);
@@ -747,6 +672,73 @@ impl FlowSim {
             alerts: Vec::new(),
             counters: [DirectionCounters::default(); 2],
         }
+    }
+
+    /// Records the application messages a packet completed (names, app
+    /// protocol, ECH, QUIC, split ClientHellos) and returns the buffers the
+    /// rules inspect, and whether any message completed.
+    fn record(&mut self, pending: Vec<Pending>) -> (Vec<Message>, bool) {
+        let completes = !pending.is_empty();
+        let mut messages = Vec::new();
+        for message in pending {
+            match message {
+                Pending::Hello(mut h, quic) => {
+                    self.app = Some(if quic { Protocol::Quic } else { Protocol::Tls });
+                    self.quic |= quic;
+                    if let Some(ech) = &h.hello.ech {
+                        self.ech = Some(self.ech.unwrap_or(true) && ech.grease);
+                    }
+                    let sni = h.hello.sni.take();
+                    match &sni {
+                        Some(raw) => {
+                            self.names.sni.push(String::from_utf8_lossy(raw).into_owned());
+                            self.raw_names.push((NameSource::TlsSni, raw.clone()));
+                        }
+                        None => self.names.sni.push(String::new()),
+                    }
+                    // QUIC is not TLS to Suricata; and TLS has one transaction
+                    // per flow: once a rule has looked at a ClientHello, the
+                    // one after a HelloRetryRequest is not inspected again
+                    // (suricata-verify bug-5758).
+                    if !quic {
+                        let early = std::mem::take(&mut self.data_drops_since_message);
+                        self.hellos.push((h.segments, early));
+                        if !self.tls_inspected {
+                            let buffer = sni.map(|s| observe(NameSource::TlsSni, &s).buffer);
+                            messages.push(Message::new(NameSource::TlsSni, buffer));
+                        }
+                    }
+                }
+                Pending::Http(h) => {
+                    self.app = Some(Protocol::Http);
+                    let request = h.request;
+                    if let Some(host) = request.host.as_ref().or(request.target_authority.as_ref())
+                    {
+                        self.names.hosts.push(String::from_utf8_lossy(host).into_owned());
+                    }
+                    if let Some(host) = &request.host {
+                        self.raw_names.push((NameSource::HttpHost, host.clone()));
+                    }
+                    // Suricata's http.host prefers the absolute-form URI's host.
+                    let raw = request.target_authority.or(request.host);
+                    let names = request.header_names;
+                    messages.push(Message {
+                        header_names: (!names.is_empty()).then_some(names),
+                        ..Message::new(NameSource::HttpHost, raw.map(|h| host_buffer(&h)))
+                    });
+                }
+                Pending::Dns(d) => {
+                    self.app = Some(Protocol::Dns);
+                    for q in &d.message.questions {
+                        self.names.qnames.push(q.name.clone());
+                        self.raw_names.push((NameSource::DnsQuery, q.name.as_bytes().to_vec()));
+                        let buffer = observe(NameSource::DnsQuery, q.name.as_bytes()).buffer;
+                        messages.push(Message::new(NameSource::DnsQuery, Some(buffer)));
+                    }
+                }
+            }
+        }
+        (messages, completes)
     }
 
     fn count(&mut self, p: &PacketEvent) {
