@@ -22,9 +22,15 @@ fn capture_corpus_replays_without_panics() {
         let path = entry.unwrap().path();
         files += 1;
         let data = std::fs::read(&path).unwrap();
-        if let Ok(decoder) = rulesim_wire::Decoder::new(&data[..], "corpus", rulesim_wire::Config::default()) {
+        if let Ok(decoder) =
+            rulesim_wire::Decoder::new(&data[..], "corpus", rulesim_wire::Config::default())
+        {
             let replay = sim.replay_events("corpus", decoder);
-            assert!(replay.report.flows.len() as u64 <= replay.report.packets, "{}", path.display());
+            assert!(
+                replay.report.flows.len() as u64 <= replay.report.packets,
+                "{}",
+                path.display()
+            );
             reports += 1;
         }
     }
