@@ -626,17 +626,7 @@ impl Engine {
             retransmission: add.retransmission,
             out_of_order: add.out_of_order,
         });
-        ev.flow = Some(f.id);
-        ev.direction = Some(dir);
-        ev.established = established;
-        if established && !f.established_sent {
-            f.established_sent = true;
-            self.pending.push_back(Event::FlowEstablished {
-                flow: f.id,
-                packet: pctx.number,
-                ts: pctx.ts,
-            });
-        }
+        mark_packet(f, dir, established, pctx, ev, &mut self.pending);
         if add.appended {
             let actx = AppContext { flow: f.id, packet: pctx.number, ts: pctx.ts, direction: dir };
             ev.completed = tcp_app(f, d, actx, &mut self.stats, &mut self.pending);
@@ -674,17 +664,7 @@ impl Engine {
         f.last_packet = pctx.number;
         f.seen[d] = true;
         let established = f.seen[0] && f.seen[1];
-        ev.flow = Some(f.id);
-        ev.direction = Some(dir);
-        ev.established = established;
-        if established && !f.established_sent {
-            f.established_sent = true;
-            self.pending.push_back(Event::FlowEstablished {
-                flow: f.id,
-                packet: pctx.number,
-                ts: pctx.ts,
-            });
-        }
+        mark_packet(f, dir, established, pctx, ev, &mut self.pending);
         let actx = AppContext { flow: f.id, packet: pctx.number, ts: pctx.ts, direction: dir };
         if matches!(f.app, App::Unknown) {
             if is_dns_port(src.port()) || is_dns_port(dst.port()) {
@@ -845,6 +825,25 @@ fn socks_message_len(buf: &[u8], greeted: bool) -> Option<Option<usize>> {
 /// Runs the app-layer parser on direction `d` of a TCP flow after new
 /// bytes were appended. A proxy preamble (HTTP CONNECT, SOCKS) hands the
 /// rest of the stream back to protocol detection.
+/// Fills in the packet's flow, direction and established state, and queues
+/// `FlowEstablished` the first time the flow counts as established.
+fn mark_packet(
+    f: &mut Flow,
+    dir: Direction,
+    established: bool,
+    pctx: &PacketCtx,
+    ev: &mut PacketEvent,
+    pending: &mut VecDeque<Event>,
+) {
+    ev.flow = Some(f.id);
+    ev.direction = Some(dir);
+    ev.established = established;
+    if established && !f.established_sent {
+        f.established_sent = true;
+        pending.push_back(Event::FlowEstablished { flow: f.id, packet: pctx.number, ts: pctx.ts });
+    }
+}
+
 fn tcp_app(
     f: &mut Flow,
     d: usize,
