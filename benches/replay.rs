@@ -11,6 +11,10 @@ use std::sync::Arc;
 
 mod common;
 
+/// The allocator of the `rulesim` binary, so the figures are the product's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use rulesim_core::CompiledPolicy;
 use rulesim_sim::{Options, Simulator};
@@ -78,6 +82,23 @@ fn replay(c: &mut Criterion) {
         group.throughput(Throughput::Elements(n));
         group.bench_function("decode_only", |b| {
             b.iter(|| files.iter().map(|f| Decoder::open(f).unwrap().count()).sum::<usize>())
+        });
+        // The simulator alone, over events decoded beforehand (the clone
+        // of the events is not timed).
+        let decoded: Vec<Vec<rulesim_wire::Event>> =
+            files.iter().map(|f| Decoder::open(f).unwrap().collect()).collect();
+        let sim = Simulator::new(Arc::clone(&policy), Options::default());
+        group.bench_function("simulate_only", |b| {
+            b.iter_batched(
+                || decoded.clone(),
+                |decoded| {
+                    decoded
+                        .into_iter()
+                        .map(|events| sim.replay_events("bench", events).report.flows.len())
+                        .sum::<usize>()
+                },
+                criterion::BatchSize::LargeInput,
+            )
         });
         for threads in [1, cores] {
             let sim =

@@ -183,8 +183,10 @@ fn threads_give_identical_results() {
     captures.push("pcaps/bench/bench_tls_python_asyncio_concurrent.pcap".into());
     let policy = "examples/walkthrough/rulesim.yaml";
     let one = simulator(policy, 1);
-    let json =
-        |r: &Replay| serde_json::to_string(&(&r.report, &r.alert_logs, &r.flow_logs)).unwrap();
+    let json = |r: &Replay| {
+        serde_json::to_string(&(&r.report, &r.alert_logs, r.flow_logs().collect::<Vec<_>>()))
+            .unwrap()
+    };
     let single: Vec<String> = captures.iter().map(|c| json(&one.replay_file(c).unwrap())).collect();
     for threads in [2, 3, 4] {
         let sim = simulator(policy, threads);

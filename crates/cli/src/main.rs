@@ -17,6 +17,12 @@ mod render;
 mod replay;
 mod test_cmd;
 
+/// Replay allocates a few small objects per flow (names, reports, log
+/// records); mimalloc's thread-local free lists make that cheaper than the
+/// system allocator (BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Offline engine and simulator for domain-based egress firewalls (AWS
 /// Network Firewall semantics).
 #[derive(Parser)]

@@ -237,8 +237,8 @@ fn write_eve(dir: &Path, replays: &[Replay]) -> std::io::Result<()> {
             serde_json::to_writer(&mut alerts, record)?;
             alerts.write_all(b"\n")?;
         }
-        for record in &replay.flow_logs {
-            serde_json::to_writer(&mut flows, record)?;
+        for record in replay.flow_logs() {
+            serde_json::to_writer(&mut flows, &record)?;
             flows.write_all(b"\n")?;
         }
     }

@@ -31,11 +31,10 @@ use rulesim_wire::{
     Direction, DnsEvent, Event, FlowId, FlowTuple, HelloEvent, HttpEvent, PacketEvent,
 };
 
-use crate::eve::{
-    self, AlertEvent, EventHeader, FlowEvent, HttpInfo, Netflow, TcpFlagsInfo, TlsInfo,
-};
+use crate::eve::{self, AlertEvent, EventHeader, HttpInfo, TlsInfo};
 use crate::report::{
-    AlertRef, Decider, Endpoints, FlowReport, FlowVerdict, FlowlessPackets, Names, alert_action,
+    AlertRef, Decider, DirectionCounters, Endpoints, FlowReport, FlowVerdict, FlowlessPackets,
+    Names, alert_action,
 };
 use crate::{Finding, Options};
 use rulesim_wire::decode::TcpFlags;
@@ -129,21 +128,41 @@ struct FlowSim {
     raw_names: Vec<(NameSource, Vec<u8>)>,
     alerts: Vec<AlertRef>,
     counters: [DirectionCounters; 2],
+    /// The last decision for a packet without a message, per direction.
+    memo: [Memo; 2],
 }
 
-#[derive(Default, Clone, Copy)]
-struct DirectionCounters {
-    packets: u64,
-    bytes: u64,
-    flags: u8,
-    first_ts: u64,
-    last_ts: u64,
+/// The decision for a flow's packets that complete no message.
+///
+/// Such a packet's observation is the flow's (endpoints, transport,
+/// application protocol) plus its direction and state, and
+/// [`CompiledPolicy::evaluate`] depends on nothing else; so while the state
+/// stays the same, the answer does. A blocked flow evaluates every packet,
+/// and this saves re-evaluating each of them.
+#[derive(Default)]
+struct Memo {
+    key: Option<(bool, bool, Option<Protocol>)>,
+    decision: Option<Decision>,
 }
 
-/// A flow the engine has finished, with what the DNS pass needs.
-pub(crate) struct Finished {
-    pub(crate) report: FlowReport,
-    pub(crate) flow_logs: Vec<(u64, FlowEvent)>,
+impl Memo {
+    fn evaluate(&mut self, policy: &CompiledPolicy, obs: &Observation<'_>) -> Decision {
+        debug_assert!(obs.client_hello.is_none() && obs.http.is_none() && obs.dns_query.is_none());
+        let key = Some((obs.established, obs.app_layer_inspected, obs.app));
+        match &self.decision {
+            Some(decision) if self.key == key => {
+                // Test builds check the claim on every packet they replay.
+                debug_assert_eq!(*decision, policy.evaluate(obs));
+                decision.clone()
+            }
+            _ => {
+                let decision = policy.evaluate(obs);
+                self.key = key;
+                self.decision = Some(decision.clone());
+                decision
+            }
+        }
+    }
 }
 
 /// A DNS answer: which names resolved to which addresses, and when.
@@ -160,7 +179,7 @@ pub(crate) struct Engine<'a> {
     /// Open flows by id (rulesim-wire numbers flows 0, 1, 2, …).
     flows: FlowTable,
     pending: Vec<Pending>,
-    pub(crate) finished: Vec<Finished>,
+    pub(crate) finished: Vec<FlowReport>,
     pub(crate) flowless: FlowlessPackets,
     pub(crate) alerts: Vec<(u64, u64, AlertEvent)>,
     pub(crate) resolutions: Vec<Resolution>,
@@ -455,7 +474,10 @@ impl Ctx<'_> {
                 ),
                 Some(NameSource::DnsQuery) => (Observation { dns_query: buffer, ..base }, None),
             };
-            let decision = self.policy.evaluate(&obs);
+            let decision = match message {
+                Some(_) => self.policy.evaluate(&obs),
+                None => flow.memo[usize::from(!to_server)].evaluate(self.policy, &obs),
+            };
             // Packet rules do not inspect the message: an app-layer rule
             // that decided or alerted closes it.
             let rule_involved =
@@ -671,6 +693,7 @@ impl FlowSim {
             raw_names: Vec::new(),
             alerts: Vec::new(),
             counters: [DirectionCounters::default(); 2],
+            memo: Default::default(),
         }
     }
 
@@ -781,7 +804,7 @@ impl FlowSim {
         (FlowVerdict::AllowedWithDrops, n, d)
     }
 
-    fn finish(self, id: FlowId, policy: &CompiledPolicy) -> Finished {
+    fn finish(self, id: FlowId, policy: &CompiledPolicy) -> FlowReport {
         let (verdict, deciding_packet, decided_by) = self.verdict();
         let transport = match self.tuple.transport {
             rulesim_wire::Transport::Tcp => "tcp",
@@ -855,73 +878,20 @@ impl FlowSim {
         findings.sort();
         findings.dedup();
         let app = self.app.map(|a| app_name(Some(a)));
-        let flow_logs = self.flow_logs(id);
-        Finished {
-            report: FlowReport {
-                flow: id.0,
-                endpoints,
-                app,
-                verdict,
-                deciding_packet,
-                decided_by,
-                names: self.names,
-                first_packet: self.first_packet,
-                packets: self.packets,
-                dropped: self.dropped,
-                alerts: self.alerts,
-                findings,
-            },
-            flow_logs,
+        FlowReport {
+            flow: id.0,
+            endpoints,
+            app,
+            verdict,
+            deciding_packet,
+            decided_by,
+            names: self.names,
+            first_packet: self.first_packet,
+            packets: self.packets,
+            dropped: self.dropped,
+            alerts: self.alerts,
+            findings,
+            directions: self.counters,
         }
-    }
-
-    fn flow_logs(&self, id: FlowId) -> Vec<(u64, FlowEvent)> {
-        let proto = match self.tuple.transport {
-            rulesim_wire::Transport::Tcp => "TCP",
-            rulesim_wire::Transport::Udp => "UDP",
-        };
-        let app = app_name(self.app);
-        let mut out = Vec::new();
-        for (i, c) in self.counters.iter().enumerate().filter(|(_, c)| c.packets > 0) {
-            let (src, dst) = if i == 0 {
-                (self.tuple.client, self.tuple.server)
-            } else {
-                (self.tuple.server, self.tuple.client)
-            };
-            let tcp =
-                (self.tuple.transport == rulesim_wire::Transport::Tcp).then_some(TcpFlagsInfo {
-                    tcp_flags: eve::HexFlags(c.flags),
-                    syn: c.flags & TcpFlags::SYN != 0,
-                    fin: c.flags & TcpFlags::FIN != 0,
-                    rst: c.flags & TcpFlags::RST != 0,
-                    psh: c.flags & TcpFlags::PSH != 0,
-                    ack: c.flags & TcpFlags::ACK != 0,
-                });
-            out.push((
-                c.last_ts,
-                FlowEvent {
-                    header: EventHeader {
-                        timestamp: eve::Time(c.last_ts),
-                        flow_id: id.0,
-                        event_type: "netflow",
-                        src_ip: src.ip(),
-                        src_port: src.port(),
-                        dest_ip: dst.ip(),
-                        dest_port: dst.port(),
-                        proto,
-                        app_proto: app,
-                    },
-                    tcp,
-                    netflow: Netflow {
-                        pkts: c.packets,
-                        bytes: c.bytes,
-                        start: eve::Time(c.first_ts),
-                        end: eve::Time(c.last_ts),
-                        age: (c.last_ts.saturating_sub(c.first_ts)) / 1_000_000_000,
-                    },
-                },
-            ));
-        }
-        out
     }
 }

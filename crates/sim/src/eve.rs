@@ -11,7 +11,10 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 
+use rulesim_wire::decode::TcpFlags;
 use serde::Serialize;
+
+use crate::report::FlowReport;
 
 /// The envelope around every record.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -144,6 +147,45 @@ pub struct Netflow {
     pub end: Time,
     /// Seconds between first and last packet.
     pub age: u64,
+}
+
+/// The FLOW log records of a finished flow: one `netflow` event per
+/// direction that carried packets, client to server first, each stamped
+/// with the time of its last packet.
+pub fn flow_records(flow: &FlowReport) -> impl Iterator<Item = FlowEvent> + '_ {
+    let e = &flow.endpoints;
+    let tcp = e.transport == "tcp";
+    let ends = [((e.src, e.sport), (e.dst, e.dport)), ((e.dst, e.dport), (e.src, e.sport))];
+    flow.directions.iter().zip(ends).filter(|(c, _)| c.packets > 0).map(
+        move |(c, ((src_ip, src_port), (dest_ip, dest_port)))| FlowEvent {
+            header: EventHeader {
+                timestamp: Time(c.last_ts),
+                flow_id: flow.flow,
+                event_type: "netflow",
+                src_ip,
+                src_port,
+                dest_ip,
+                dest_port,
+                proto: if tcp { "TCP" } else { "UDP" },
+                app_proto: flow.app.unwrap_or("failed"),
+            },
+            tcp: tcp.then_some(TcpFlagsInfo {
+                tcp_flags: HexFlags(c.flags),
+                syn: c.flags & TcpFlags::SYN != 0,
+                fin: c.flags & TcpFlags::FIN != 0,
+                rst: c.flags & TcpFlags::RST != 0,
+                psh: c.flags & TcpFlags::PSH != 0,
+                ack: c.flags & TcpFlags::ACK != 0,
+            }),
+            netflow: Netflow {
+                pkts: c.packets,
+                bytes: c.bytes,
+                start: Time(c.first_ts),
+                end: Time(c.last_ts),
+                age: c.last_ts.saturating_sub(c.first_ts) / 1_000_000_000,
+            },
+        },
+    )
 }
 
 /// A capture timestamp (nanoseconds since the epoch), written as AWS

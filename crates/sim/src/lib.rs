@@ -57,7 +57,7 @@ use rulesim_core::CompiledPolicy;
 use rulesim_wire::{Decoder, Event};
 
 use crate::engine::Engine;
-pub use crate::report::{CaptureReport, Decider, Finding, FlowReport, FlowVerdict};
+pub use crate::report::{CaptureReport, Decider, DirectionCounters, Finding, FlowReport, FlowVerdict};
 
 /// How a replay runs.
 #[derive(Clone, Debug)]
@@ -127,8 +127,30 @@ pub struct Replay {
     pub report: CaptureReport,
     /// ALERT log records, in packet order.
     pub alert_logs: Vec<eve::LogRecord<eve::AlertEvent>>,
-    /// FLOW log records (two per flow), in flow order.
-    pub flow_logs: Vec<eve::LogRecord<eve::FlowEvent>>,
+    /// `firewall_name` and `availability_zone` of every record.
+    envelope: (Arc<str>, Arc<str>),
+}
+
+impl Replay {
+    /// FLOW log records (one per direction of each flow), in flow order.
+    /// They are built from the flow reports when asked for, so replays
+    /// that write no logs do not pay for them.
+    pub fn flow_logs(&self) -> impl Iterator<Item = eve::LogRecord<eve::FlowEvent>> + '_ {
+        self.report
+            .flows
+            .iter()
+            .flat_map(eve::flow_records)
+            .map(|event| self.record(event.header.timestamp.0, event))
+    }
+
+    fn record<E>(&self, timestamp_ns: u64, event: E) -> eve::LogRecord<E> {
+        eve::LogRecord {
+            firewall_name: Arc::clone(&self.envelope.0),
+            availability_zone: Arc::clone(&self.envelope.1),
+            event_timestamp: eve::EpochSeconds(timestamp_ns),
+            event,
+        }
+    }
 }
 
 /// Replays captures against one compiled policy.
@@ -277,7 +299,7 @@ impl Simulator {
 
     /// Merges engines' results into one report, in capture order.
     fn assemble(&self, name: &str, engines: Vec<Engine<'_>>) -> Replay {
-        let mut finished: Vec<engine::Finished> = Vec::new();
+        let mut flows: Vec<FlowReport> = Vec::new();
         let mut alerts = Vec::new();
         let mut resolutions = Vec::new();
         let mut flowless = report::FlowlessPackets::default();
@@ -287,48 +309,23 @@ impl Simulator {
             dropped += engine.dropped_packets;
             flowless.packets += engine.flowless.packets;
             flowless.dropped.extend(engine.flowless.dropped);
-            finished.extend(engine.finished);
+            if flows.is_empty() {
+                flows = engine.finished;
+            } else {
+                flows.extend(engine.finished);
+            }
             alerts.extend(engine.alerts);
             resolutions.extend(engine.resolutions);
         }
         flowless.dropped.sort_unstable();
-        // Sort by flow id through a permutation: the reports are large.
-        let mut order: Vec<(u64, usize)> =
-            finished.iter().enumerate().map(|(i, f)| (f.report.flow, i)).collect();
-        order.sort_unstable();
-        let mut slots: Vec<Option<engine::Finished>> = finished.into_iter().map(Some).collect();
-        let finished: Vec<engine::Finished> =
-            order.into_iter().filter_map(|(_, i)| slots[i].take()).collect();
+        // Flows finish in the order they close; reports go by first packet.
+        if !flows.is_sorted_by_key(|f| f.flow) {
+            flows.sort_unstable_by_key(|f| f.flow);
+        }
         alerts.sort_by_key(|(packet, _, _)| *packet);
         resolutions.sort_by_key(|r| r.packet);
-        let firewall: Arc<str> = Arc::from(self.options.firewall_name.as_str());
-        let zone: Arc<str> = Arc::from(self.options.availability_zone.as_str());
-        let envelope = |timestamp_ns: u64| {
-            (Arc::clone(&firewall), Arc::clone(&zone), eve::EpochSeconds(timestamp_ns))
-        };
-        let alert_logs = alerts
-            .into_iter()
-            .map(|(_, ts, event)| {
-                let (firewall_name, availability_zone, event_timestamp) = envelope(ts);
-                eve::LogRecord { firewall_name, availability_zone, event_timestamp, event }
-            })
-            .collect();
-        let mut flows = Vec::with_capacity(finished.len());
-        let mut flow_logs = Vec::new();
-        for f in finished {
-            flows.push(f.report);
-            for (ts, event) in f.flow_logs {
-                let (firewall_name, availability_zone, event_timestamp) = envelope(ts);
-                flow_logs.push(eve::LogRecord {
-                    firewall_name,
-                    availability_zone,
-                    event_timestamp,
-                    event,
-                });
-            }
-        }
         findings::resolved_ip_checks(&mut flows, &resolutions);
-        Replay {
+        let mut replay = Replay {
             report: CaptureReport {
                 file: name.to_string(),
                 packets,
@@ -337,13 +334,18 @@ impl Simulator {
                 flowless,
                 damage: None,
             },
-            alert_logs,
-            flow_logs,
-        }
+            alert_logs: Vec::new(),
+            envelope: (
+                Arc::from(self.options.firewall_name.as_str()),
+                Arc::from(self.options.availability_zone.as_str()),
+            ),
+        };
+        replay.alert_logs =
+            alerts.into_iter().map(|(_, ts, event)| replay.record(ts, event)).collect();
+        replay
     }
 }
 
-/// Which worker gets an event: by flow id, flowless packets to the first.
 fn shard_of(event: &Event, threads: usize) -> usize {
     let flow = match event {
         Event::Packet(p) => p.flow,

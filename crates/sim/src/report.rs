@@ -235,6 +235,26 @@ pub struct FlowReport {
     pub alerts: Vec<AlertRef>,
     /// What a reviewer should look at.
     pub findings: Vec<Finding>,
+    /// Packet, byte and flag counts per direction (client to server, then
+    /// server to client): what the flow's FLOW log records report
+    /// ([`crate::eve::flow_records`]).
+    #[serde(skip)]
+    pub directions: [DirectionCounters; 2],
+}
+
+/// What one direction of a flow carried.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DirectionCounters {
+    /// Packets.
+    pub packets: u64,
+    /// Bytes on the wire.
+    pub bytes: u64,
+    /// The OR of the TCP flags seen.
+    pub flags: u8,
+    /// Time of the first packet (ns since the epoch).
+    pub first_ts: u64,
+    /// Time of the last packet (ns since the epoch).
+    pub last_ts: u64,
 }
 
 /// An alert as a flow report lists it.

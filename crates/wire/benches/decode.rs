@@ -16,6 +16,10 @@ use std::path::Path;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use rulesim_wire::{CaptureReader, Config, Decoder};
 
+/// The allocator of the `rulesim` binary, so the figures are the product's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const CAPTURES: [&str; 2] =
     ["bench_tls_curl_sequential.pcap", "bench_tls_python_asyncio_concurrent.pcap"];
 
