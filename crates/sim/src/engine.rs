@@ -22,7 +22,7 @@ use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
-use rulesim_core::name::{Change, NameSource, observe};
+use rulesim_core::name::{Change, Changes, NameSource, observe};
 use rulesim_core::{
     AlertSource, ClientHello, CompiledPolicy, DecidedBy, Decision, HttpRequest, Observation,
     Protocol, StatelessAction, StreamExceptionPolicy, Transport, Verdict,
@@ -92,6 +92,27 @@ impl Message {
     }
 }
 
+/// A name as the flow sent it, and what turning it into the buffer rules
+/// see changed or noticed (case, trailing dot, IP literal).
+struct SentName {
+    source: NameSource,
+    raw: Vec<u8>,
+    changes: Changes,
+}
+
+impl SentName {
+    /// Records `raw` and returns its buffer.
+    fn observe(names: &mut Vec<SentName>, source: NameSource, raw: Vec<u8>) -> Vec<u8> {
+        let seen = observe(source, &raw);
+        names.push(SentName { source, raw, changes: seen.changes });
+        seen.buffer
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.raw).into_owned()
+    }
+}
+
 /// What the engine remembers of one flow.
 struct FlowSim {
     tuple: FlowTuple,
@@ -125,7 +146,7 @@ struct FlowSim {
     hellos: Vec<(u32, Vec<u64>)>,
     ech: Option<bool>,
     quic: bool,
-    raw_names: Vec<(NameSource, Vec<u8>)>,
+    sent_names: Vec<SentName>,
     alerts: Vec<AlertRef>,
     counters: [DirectionCounters; 2],
     /// The last decision for a packet without a message, per direction.
@@ -439,45 +460,62 @@ impl Ctx<'_> {
             http: None,
             dns_query: None,
         };
-        // Each completed message is one inspection; the first flow-wide
-        // decision ends it. A message completed before the flow was
-        // established (TCP Fast Open data in the SYN, a UDP query) that no
-        // rule looked at stays open for inspection, as a Suricata
-        // transaction does, until the next established client packet.
-        let mut buffers: Vec<Message> = Vec::new();
+        // A message completed before the flow was established (TCP Fast
+        // Open data in the SYN, a UDP query) that no rule looked at stays
+        // open for inspection, as a Suricata transaction does, until the
+        // next established client packet.
+        let mut messages: Vec<Message> = Vec::new();
         if to_server && p.established {
-            buffers.append(&mut flow.carried);
+            messages.append(&mut flow.carried);
         }
-        buffers.extend(new_messages);
+        messages.extend(new_messages);
+        let verdict = if messages.is_empty() {
+            let decision = flow.memo[usize::from(!to_server)].evaluate(self.policy, &base);
+            self.log_alerts(alerts, &decision, p, Some((id, &mut *flow)), &base, None);
+            self.apply(flow, &decision, p, Verdict::Pass).0
+        } else {
+            self.inspect(alerts, flow, id, p, &base, messages)
+        };
+        if completes {
+            flow.messages.push((p.number, verdict == Verdict::Pass));
+        }
+        verdict
+    }
+
+    /// Evaluates each message a packet completed (or carried); the first
+    /// flow-wide decision ends the inspection. Returns the packet's verdict.
+    fn inspect(
+        &self,
+        alerts: &mut Vec<(u64, u64, AlertEvent)>,
+        flow: &mut FlowSim,
+        id: FlowId,
+        p: &PacketEvent,
+        base: &Observation<'_>,
+        messages: Vec<Message>,
+    ) -> Verdict {
         let mut packet_verdict = Verdict::Pass;
         let mut untouched = Vec::new();
-        let count = buffers.len().max(1);
-        for i in 0..count {
-            let message = buffers.get(i);
-            let buffer = message.and_then(|m| m.buffer.as_deref());
+        for message in &messages {
+            let buffer = message.buffer.as_deref();
             let shown = buffer.map(|b| String::from_utf8_lossy(b).into_owned());
-            let (obs, names) = match message.map(|m| m.source) {
-                None => (base, None),
-                Some(NameSource::TlsSni) => (
-                    Observation { client_hello: Some(ClientHello { sni: buffer }), ..base },
+            let (obs, names) = match message.source {
+                NameSource::TlsSni => (
+                    Observation { client_hello: Some(ClientHello { sni: buffer }), ..*base },
                     Some((shown.unwrap_or_default(), None)),
                 ),
-                Some(NameSource::HttpHost) => (
+                NameSource::HttpHost => (
                     Observation {
                         http: Some(HttpRequest {
                             host: buffer,
-                            header_names: message.and_then(|m| m.header_names.as_deref()),
+                            header_names: message.header_names.as_deref(),
                         }),
-                        ..base
+                        ..*base
                     },
                     Some((String::new(), shown)),
                 ),
-                Some(NameSource::DnsQuery) => (Observation { dns_query: buffer, ..base }, None),
+                NameSource::DnsQuery => (Observation { dns_query: buffer, ..*base }, None),
             };
-            let decision = match message {
-                Some(_) => self.policy.evaluate(&obs),
-                None => flow.memo[usize::from(!to_server)].evaluate(self.policy, &obs),
-            };
+            let decision = self.policy.evaluate(&obs);
             // Packet rules do not inspect the message: an app-layer rule
             // that decided or alerted closes it.
             let rule_involved =
@@ -488,46 +526,59 @@ impl Ctx<'_> {
                         }
                         AlertSource::Default { .. } => false,
                     });
-            if rule_involved && message.is_some_and(|m| m.source == NameSource::TlsSni) {
+            if rule_involved && message.source == NameSource::TlsSni {
                 flow.tls_inspected = true;
             }
-            if let Some(message) = message.filter(|_| !rule_involved && !p.established) {
+            if !rule_involved && !p.established {
                 untouched.push(message.clone());
             }
             self.log_alerts(alerts, &decision, p, Some((id, &mut *flow)), &obs, names);
-            match decision.decided_by {
-                DecidedBy::Rule { id: rule, flow_scope: true } => {
-                    let decider = self.rule_decider(rule);
-                    flow.reset |= decision.verdict == Verdict::Reject;
-                    flow.decided = Some((decision.verdict, p.number, decider));
-                    packet_verdict = decision.verdict;
-                    untouched.clear();
-                    break;
-                }
-                DecidedBy::Rule { id: rule, flow_scope: false } => {
-                    if decision.verdict != Verdict::Pass {
-                        flow.reset |= decision.verdict == Verdict::Reject;
-                        if flow.default_drop.is_none() {
-                            flow.default_drop = Some((p.number, self.rule_decider(rule)));
-                        }
-                    }
-                    packet_verdict = worst(packet_verdict, decision.verdict);
-                }
-                DecidedBy::Default { action } => {
-                    if flow.default_drop.is_none() {
-                        flow.default_drop =
-                            Some((p.number, Decider::DefaultAction { action: action.as_aws() }));
-                    }
-                    packet_verdict = worst(packet_verdict, decision.verdict);
-                }
-                DecidedBy::Nothing => {}
+            let (verdict, flow_wide) = self.apply(flow, &decision, p, packet_verdict);
+            packet_verdict = verdict;
+            if flow_wide {
+                untouched.clear();
+                break;
             }
         }
         flow.carried.extend(untouched);
-        if completes {
-            flow.messages.push((p.number, packet_verdict == Verdict::Pass));
-        }
         packet_verdict
+    }
+
+    /// Applies a decision to the flow: a flow-wide rule decides the flow,
+    /// and the first packet a rule or default action dropped is remembered.
+    /// Returns the packet's verdict (the worse of `verdict` and the
+    /// decision's) and whether the decision was flow-wide.
+    fn apply(
+        &self,
+        flow: &mut FlowSim,
+        decision: &Decision,
+        p: &PacketEvent,
+        verdict: Verdict,
+    ) -> (Verdict, bool) {
+        match decision.decided_by {
+            DecidedBy::Rule { id: rule, flow_scope: true } => {
+                flow.reset |= decision.verdict == Verdict::Reject;
+                flow.decided = Some((decision.verdict, p.number, self.rule_decider(rule)));
+                (decision.verdict, true)
+            }
+            DecidedBy::Rule { id: rule, flow_scope: false } => {
+                if decision.verdict != Verdict::Pass {
+                    flow.reset |= decision.verdict == Verdict::Reject;
+                    if flow.default_drop.is_none() {
+                        flow.default_drop = Some((p.number, self.rule_decider(rule)));
+                    }
+                }
+                (worst(verdict, decision.verdict), false)
+            }
+            DecidedBy::Default { action } => {
+                if flow.default_drop.is_none() {
+                    flow.default_drop =
+                        Some((p.number, Decider::DefaultAction { action: action.as_aws() }));
+                }
+                (worst(verdict, decision.verdict), false)
+            }
+            DecidedBy::Nothing => (verdict, false),
+        }
     }
 
     fn rule_decider(&self, id: rulesim_core::RuleId) -> Decider {
@@ -690,7 +741,7 @@ impl FlowSim {
             hellos: Vec::new(),
             ech: None,
             quic: false,
-            raw_names: Vec::new(),
+            sent_names: Vec::new(),
             alerts: Vec::new(),
             counters: [DirectionCounters::default(); 2],
             memo: Default::default(),
@@ -711,13 +762,12 @@ impl FlowSim {
                     if let Some(ech) = &h.hello.ech {
                         self.ech = Some(self.ech.unwrap_or(true) && ech.grease);
                     }
-                    let sni = h.hello.sni.take();
-                    match &sni {
-                        Some(raw) => {
-                            self.names.sni.push(String::from_utf8_lossy(raw).into_owned());
-                            self.raw_names.push((NameSource::TlsSni, raw.clone()));
-                        }
-                        None => self.names.sni.push(String::new()),
+                    let buffer = h.hello.sni.take().map(|raw| {
+                        self.names.sni.push(String::from_utf8_lossy(&raw).into_owned());
+                        SentName::observe(&mut self.sent_names, NameSource::TlsSni, raw)
+                    });
+                    if buffer.is_none() {
+                        self.names.sni.push(String::new());
                     }
                     // QUIC is not TLS to Suricata; and TLS has one transaction
                     // per flow: once a rule has looked at a ClientHello, the
@@ -727,7 +777,6 @@ impl FlowSim {
                         let early = std::mem::take(&mut self.data_drops_since_message);
                         self.hellos.push((h.segments, early));
                         if !self.tls_inspected {
-                            let buffer = sni.map(|s| observe(NameSource::TlsSni, &s).buffer);
                             messages.push(Message::new(NameSource::TlsSni, buffer));
                         }
                     }
@@ -740,7 +789,7 @@ impl FlowSim {
                         self.names.hosts.push(String::from_utf8_lossy(host).into_owned());
                     }
                     if let Some(host) = &request.host {
-                        self.raw_names.push((NameSource::HttpHost, host.clone()));
+                        SentName::observe(&mut self.sent_names, NameSource::HttpHost, host.clone());
                     }
                     // Suricata's http.host prefers the absolute-form URI's host.
                     let raw = request.target_authority.or(request.host);
@@ -754,8 +803,9 @@ impl FlowSim {
                     self.app = Some(Protocol::Dns);
                     for q in &d.message.questions {
                         self.names.qnames.push(q.name.clone());
-                        self.raw_names.push((NameSource::DnsQuery, q.name.as_bytes().to_vec()));
-                        let buffer = observe(NameSource::DnsQuery, q.name.as_bytes()).buffer;
+                        let raw = q.name.as_bytes().to_vec();
+                        let buffer =
+                            SentName::observe(&mut self.sent_names, NameSource::DnsQuery, raw);
                         messages.push(Message::new(NameSource::DnsQuery, Some(buffer)));
                     }
                 }
@@ -804,7 +854,7 @@ impl FlowSim {
         (FlowVerdict::AllowedWithDrops, n, d)
     }
 
-    fn finish(self, id: FlowId, policy: &CompiledPolicy) -> FlowReport {
+    fn finish(self: Box<Self>, id: FlowId, policy: &CompiledPolicy) -> FlowReport {
         let (verdict, deciding_packet, decided_by) = self.verdict();
         let transport = match self.tuple.transport {
             rulesim_wire::Transport::Tcp => "tcp",
@@ -821,15 +871,9 @@ impl FlowSim {
         if self.names.sni.iter().any(String::is_empty) && !self.quic {
             findings.push(Finding::NoSni);
         }
-        let changes: Vec<_> =
-            self.raw_names.iter().map(|(s, raw)| observe(*s, raw).changes).collect();
-        let names_ip = self
-            .raw_names
-            .iter()
-            .zip(&changes)
-            .any(|((s, _), c)| *s != NameSource::DnsQuery && c.contains(Change::IpLiteral));
-        let has_name =
-            self.raw_names.iter().any(|(s, raw)| *s != NameSource::DnsQuery && !raw.is_empty());
+        let connection_names = self.sent_names.iter().filter(|n| n.source != NameSource::DnsQuery);
+        let names_ip = connection_names.clone().any(|n| n.changes.contains(Change::IpLiteral));
+        let has_name = connection_names.clone().any(|n| !n.raw.is_empty());
         if matches!(self.app, Some(Protocol::Tls | Protocol::Http)) && (names_ip || !has_name) {
             findings.push(Finding::IpLiteralDestination);
         }
@@ -853,20 +897,20 @@ impl FlowSim {
         {
             findings.push(Finding::SniHostMismatch { sni: sni.clone(), host: host.clone() });
         }
-        for ((source, raw), &changes) in self.raw_names.iter().zip(&changes) {
-            let name = String::from_utf8_lossy(raw).into_owned();
+        for sent in &self.sent_names {
+            let changes = sent.changes;
             if changes.contains(Change::MixedCase)
-                || (*source == NameSource::HttpHost && changes.contains(Change::Lowercased))
+                || (sent.source == NameSource::HttpHost && changes.contains(Change::Lowercased))
             {
-                findings.push(Finding::MixedCaseName { name: name.clone() });
+                findings.push(Finding::MixedCaseName { name: sent.text() });
             }
             if changes.contains(Change::TrailingDot) {
-                findings.push(Finding::TrailingDotName { name: name.clone() });
+                findings.push(Finding::TrailingDotName { name: sent.text() });
             }
-            if *source == NameSource::DnsQuery
-                && crate::findings::tls_blocked(policy, raw, self.tuple.client.ip())
+            if sent.source == NameSource::DnsQuery
+                && crate::findings::tls_blocked(policy, &sent.raw, self.tuple.client.ip())
             {
-                findings.push(Finding::DnsQueryForBlockedName { name });
+                findings.push(Finding::DnsQueryForBlockedName { name: sent.text() });
             }
         }
         if self.midstream {

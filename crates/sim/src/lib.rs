@@ -57,7 +57,9 @@ use rulesim_core::CompiledPolicy;
 use rulesim_wire::{Decoder, Event};
 
 use crate::engine::Engine;
-pub use crate::report::{CaptureReport, Decider, DirectionCounters, Finding, FlowReport, FlowVerdict};
+pub use crate::report::{
+    CaptureReport, Decider, DirectionCounters, Finding, FlowReport, FlowVerdict,
+};
 
 /// How a replay runs.
 #[derive(Clone, Debug)]
