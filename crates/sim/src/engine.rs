@@ -114,33 +114,39 @@ impl SentName {
 }
 
 /// What the engine remembers of one flow.
+// Laid out in declaration order: the fields every packet touches come
+// first, so a packet costs a few cache lines of the flow, not all of it.
+#[repr(C)]
 struct FlowSim {
-    tuple: FlowTuple,
-    midstream: bool,
-    first_packet: u64,
-    packets: u64,
-    app: Option<Protocol>,
-    app_inspected: bool,
-    unrecognised_bytes: u64,
     /// The flow-wide decision of an app-layer rule or the exception policy.
     decided: Option<(Verdict, u64, Decider)>,
-    /// The first packet a default action dropped, and by which.
-    default_drop: Option<(u64, Decider)>,
-    dropped: Vec<u64>,
-    /// Client data packets dropped since the last completed message.
-    data_drops_since_message: Vec<u64>,
-    /// Packets that completed an application message, and whether they passed.
-    messages: Vec<(u64, bool)>,
-    /// Messages completed before the flow was established that no rule has
-    /// inspected yet.
-    carried: Vec<Message>,
-    /// Whether a rule has inspected the flow's TLS transaction.
-    tls_inspected: bool,
+    /// The last decision for a packet without a message, per direction.
+    memo: [Memo; 2],
+    app: Option<Protocol>,
+    app_inspected: bool,
+    midstream: bool,
     /// Whether client data got through after a packet was dropped.
     recovered: bool,
     /// Whether a SYN or SYN-ACK was dropped: the connection cannot open.
     handshake_dropped: bool,
     reset: bool,
+    /// Whether a rule has inspected the flow's TLS transaction.
+    tls_inspected: bool,
+    packets: u64,
+    counters: [DirectionCounters; 2],
+    /// The first packet a default action dropped, and by which.
+    default_drop: Option<(u64, Decider)>,
+    dropped: Vec<u64>,
+    /// Messages completed before the flow was established that no rule has
+    /// inspected yet.
+    carried: Vec<Message>,
+    /// Client data packets dropped since the last completed message.
+    data_drops_since_message: Vec<u64>,
+    unrecognised_bytes: u64,
+    tuple: FlowTuple,
+    first_packet: u64,
+    /// Packets that completed an application message, and whether they passed.
+    messages: Vec<(u64, bool)>,
     names: Names,
     /// (segments, packets dropped before it completed) per ClientHello.
     hellos: Vec<(u32, Vec<u64>)>,
@@ -148,42 +154,15 @@ struct FlowSim {
     quic: bool,
     sent_names: Vec<SentName>,
     alerts: Vec<AlertRef>,
-    counters: [DirectionCounters; 2],
-    /// The last decision for a packet without a message, per direction.
-    memo: [Memo; 2],
 }
 
-/// The decision for a flow's packets that complete no message.
-///
-/// Such a packet's observation is the flow's (endpoints, transport,
-/// application protocol) plus its direction and state, and
-/// [`CompiledPolicy::evaluate`] depends on nothing else; so while the state
-/// stays the same, the answer does. A blocked flow evaluates every packet,
-/// and this saves re-evaluating each of them.
+/// The last decision for a packet without a message (see
+/// [`Ctx::decide_plain`]) and the state it was taken in: established,
+/// application layer inspected, application protocol.
 #[derive(Default)]
 struct Memo {
     key: Option<(bool, bool, Option<Protocol>)>,
     decision: Option<Decision>,
-}
-
-impl Memo {
-    fn evaluate(&mut self, policy: &CompiledPolicy, obs: &Observation<'_>) -> Decision {
-        debug_assert!(obs.client_hello.is_none() && obs.http.is_none() && obs.dns_query.is_none());
-        let key = Some((obs.established, obs.app_layer_inspected, obs.app));
-        match &self.decision {
-            Some(decision) if self.key == key => {
-                // Test builds check the claim on every packet they replay.
-                debug_assert_eq!(*decision, policy.evaluate(obs));
-                decision.clone()
-            }
-            _ => {
-                let decision = policy.evaluate(obs);
-                self.key = key;
-                self.decision = Some(decision.clone());
-                decision
-            }
-        }
-    }
 }
 
 /// A DNS answer: which names resolved to which addresses, and when.
@@ -395,7 +374,8 @@ impl Ctx<'_> {
         pending: Vec<Pending>,
     ) -> Verdict {
         let to_server = p.direction != Some(Direction::ToClient);
-        let (new_messages, completes) = flow.record(pending);
+        let completes = !pending.is_empty();
+        let new_messages = if completes { flow.record(pending) } else { Vec::new() };
 
         if completes {
             flow.app_inspected = true;
@@ -442,24 +422,6 @@ impl Ctx<'_> {
             }
         }
 
-        let (src, sport, dst, dport) = packet_endpoints(&flow.tuple, to_server);
-        let base = Observation {
-            transport: match flow.tuple.transport {
-                rulesim_wire::Transport::Tcp => Transport::Tcp,
-                rulesim_wire::Transport::Udp => Transport::Udp,
-            },
-            app: flow.app,
-            src,
-            src_port: sport,
-            dst,
-            dst_port: dport,
-            to_server,
-            established: p.established,
-            app_layer_inspected: flow.app_inspected,
-            client_hello: None,
-            http: None,
-            dns_query: None,
-        };
         // A message completed before the flow was established (TCP Fast
         // Open data in the SYN, a UDP query) that no rule looked at stays
         // open for inspection, as a Suricata transaction does, until the
@@ -470,16 +432,41 @@ impl Ctx<'_> {
         }
         messages.extend(new_messages);
         let verdict = if messages.is_empty() {
-            let decision = flow.memo[usize::from(!to_server)].evaluate(self.policy, &base);
-            self.log_alerts(alerts, &decision, p, Some((id, &mut *flow)), &base, None);
+            let decision = self.decide_plain(flow, to_server, p.established);
+            if !decision.alerts.is_empty() {
+                let obs = flow.observation(to_server, p.established);
+                self.log_alerts(alerts, &decision, p, Some((id, &mut *flow)), &obs, None);
+            }
             self.apply(flow, &decision, p, Verdict::Pass).0
         } else {
+            let base = flow.observation(to_server, p.established);
             self.inspect(alerts, flow, id, p, &base, messages)
         };
         if completes {
             flow.messages.push((p.number, verdict == Verdict::Pass));
         }
         verdict
+    }
+
+    /// The decision for a packet that completes no message. Its observation
+    /// is the flow's plus direction and state, and [`CompiledPolicy::evaluate`]
+    /// depends on nothing else, so the flow remembers the answer for as long
+    /// as the state stays the same: a blocked flow evaluates every packet.
+    fn decide_plain(&self, flow: &mut FlowSim, to_server: bool, established: bool) -> Decision {
+        let key = (established, flow.app_inspected, flow.app);
+        let memo = &flow.memo[usize::from(!to_server)];
+        if let Some(decision) = memo.decision.as_ref().filter(|_| memo.key == Some(key)) {
+            // Test builds check the claim on every packet they replay.
+            debug_assert_eq!(
+                *decision,
+                self.policy.evaluate(&flow.observation(to_server, established))
+            );
+            return decision.clone();
+        }
+        let decision = self.policy.evaluate(&flow.observation(to_server, established));
+        flow.memo[usize::from(!to_server)] =
+            Memo { key: Some(key), decision: Some(decision.clone()) };
+        decision
     }
 
     /// Evaluates each message a packet completed (or carried); the first
@@ -692,12 +679,6 @@ fn canonical(name: &str) -> String {
     name.trim_end_matches('.').to_ascii_lowercase()
 }
 
-fn packet_endpoints(tuple: &FlowTuple, to_server: bool) -> (IpAddr, u16, IpAddr, u16) {
-    let (a, b): (SocketAddr, SocketAddr) =
-        if to_server { (tuple.client, tuple.server) } else { (tuple.server, tuple.client) };
-    (a.ip(), a.port(), b.ip(), b.port())
-}
-
 fn proto_name(t: Transport) -> &'static str {
     match t {
         Transport::Tcp => "TCP",
@@ -750,9 +731,8 @@ impl FlowSim {
 
     /// Records the application messages a packet completed (names, app
     /// protocol, ECH, QUIC, split ClientHellos) and returns the buffers the
-    /// rules inspect, and whether any message completed.
-    fn record(&mut self, pending: Vec<Pending>) -> (Vec<Message>, bool) {
-        let completes = !pending.is_empty();
+    /// rules inspect.
+    fn record(&mut self, pending: Vec<Pending>) -> Vec<Message> {
         let mut messages = Vec::new();
         for message in pending {
             match message {
@@ -811,7 +791,33 @@ impl FlowSim {
                 }
             }
         }
-        (messages, completes)
+        messages
+    }
+
+    /// What the rules see of a packet of this flow that carries no message.
+    fn observation(&self, to_server: bool, established: bool) -> Observation<'static> {
+        let (src, dst): (SocketAddr, SocketAddr) = if to_server {
+            (self.tuple.client, self.tuple.server)
+        } else {
+            (self.tuple.server, self.tuple.client)
+        };
+        Observation {
+            transport: match self.tuple.transport {
+                rulesim_wire::Transport::Tcp => Transport::Tcp,
+                rulesim_wire::Transport::Udp => Transport::Udp,
+            },
+            app: self.app,
+            src: src.ip(),
+            src_port: src.port(),
+            dst: dst.ip(),
+            dst_port: dst.port(),
+            to_server,
+            established,
+            app_layer_inspected: self.app_inspected,
+            client_hello: None,
+            http: None,
+            dns_query: None,
+        }
     }
 
     fn count(&mut self, p: &PacketEvent) {
