@@ -2,7 +2,8 @@
 //!
 //! `records` only walks the file's packet records (what any pcap reader
 //! must do) in memory, `records_from_file` does the same reading the file
-//! (page cache), and `decode` runs the whole pipeline to flow and app
+//! (page cache), `headers` adds the link/IP/TCP header parsing of every
+//! record, and `decode` runs the whole pipeline to flow and app
 //! events from memory. Each is
 //! measured in bytes/s and in packets/s.
 
@@ -45,6 +46,19 @@ fn read_records_from_file(path: &Path) -> u64 {
     sum
 }
 
+/// Records from memory plus the link, IP and transport headers of each
+/// (no flows, no reassembly, no application layer, no events).
+fn read_headers(bytes: &[u8]) -> u64 {
+    let Ok(mut r) = CaptureReader::new(Cursor::new(bytes), "bench") else { return 0 };
+    let mut sum = 0u64;
+    while let Some(p) = r.next_packet() {
+        if let Ok(ip) = rulesim_wire::decode::decode(p.linktype, p.data) {
+            sum += u64::from(ip.tunnels) + u64::from(ip.src.is_ipv4());
+        }
+    }
+    sum
+}
+
 fn decode_all(bytes: &[u8]) -> u64 {
     let Ok(d) = Decoder::new(Cursor::new(bytes), "bench", Config::default()) else { return 0 };
     d.count() as u64
@@ -75,6 +89,7 @@ fn bench(c: &mut Criterion) {
             g.bench_function("records", |b| b.iter(|| read_records(black_box(&bytes))));
             let path = dir.join(name);
             g.bench_function("records_from_file", |b| b.iter(|| read_records_from_file(&path)));
+            g.bench_function("headers", |b| b.iter(|| read_headers(black_box(&bytes))));
             g.bench_function("decode", |b| b.iter(|| decode_all(black_box(&bytes))));
             g.finish();
         }
