@@ -43,6 +43,9 @@ pub enum Change {
     PortStripped,
     /// The name ends with a dot; AWS does not strip it, so it matches no list entry.
     TrailingDot,
+    /// Trailing dots were removed (the host of an absolute-form HTTP
+    /// request target, which libhtp normalises).
+    TrailingDotRemoved,
     /// The name is an IP address, not a domain name.
     IpLiteral,
     /// The name holds bytes that are not printable ASCII.
@@ -52,12 +55,13 @@ pub enum Change {
 }
 
 impl Change {
-    const ALL: [Change; 8] = [
+    const ALL: [Change; 9] = [
         Change::Lowercased,
         Change::MixedCase,
         Change::Punycode,
         Change::PortStripped,
         Change::TrailingDot,
+        Change::TrailingDotRemoved,
         Change::IpLiteral,
         Change::NonAscii,
         Change::Empty,
@@ -75,6 +79,7 @@ impl Change {
             Change::Punycode => "converted to punycode",
             Change::PortStripped => "port removed",
             Change::TrailingDot => "trailing dot (AWS does not strip it; matches no list entry)",
+            Change::TrailingDotRemoved => "trailing dot removed (request-target host)",
             Change::IpLiteral => "IP address, not a name",
             Change::NonAscii => "non-ASCII bytes",
             Change::Empty => "empty",
@@ -450,17 +455,36 @@ pub fn observe(source: NameSource, raw: &[u8]) -> Observed {
     let mut changes = Changes::default();
     let buffer = match source {
         NameSource::TlsSni => raw.to_vec(),
-        NameSource::HttpHost => {
-            let host = strip_port(raw, &mut changes);
-            if host.iter().any(u8::is_ascii_uppercase) {
-                changes.insert(Change::Lowercased);
-            }
-            host.to_ascii_lowercase()
-        }
+        NameSource::HttpHost => http_host(raw, &mut changes),
         NameSource::DnsQuery => raw.strip_suffix(b".").unwrap_or(raw).to_vec(),
     };
     note_shape(&buffer, &mut changes);
     Observed { buffer, changes }
+}
+
+/// The `http.host` buffer of an absolute-form or CONNECT request target's
+/// authority (`GET http://Example.COM.:8080/ HTTP/1.1`). It is built as
+/// from a Host header, and libhtp also removes trailing dots from a URI's
+/// host (`htp_normalize_hostname_inplace`, applied to the parsed URI but not
+/// to the Host header), so `example.com.` here matches `.example.com`.
+pub fn observe_uri_host(raw: &[u8]) -> Observed {
+    let mut changes = Changes::default();
+    let mut buffer = http_host(raw, &mut changes);
+    if buffer.ends_with(b".") {
+        changes.insert(Change::TrailingDotRemoved);
+        while buffer.pop_if(|b| *b == b'.').is_some() {}
+    }
+    note_shape(&buffer, &mut changes);
+    Observed { buffer, changes }
+}
+
+/// A Host value lower-cased, without its port.
+fn http_host(raw: &[u8], changes: &mut Changes) -> Vec<u8> {
+    let host = strip_port(raw, changes);
+    if host.iter().any(u8::is_ascii_uppercase) {
+        changes.insert(Change::Lowercased);
+    }
+    host.to_ascii_lowercase()
 }
 
 /// Turns a name a person typed (`rulesim check Bücher.example`) into the
@@ -540,6 +564,20 @@ mod tests {
         assert!(t.changes.contains(Change::Punycode));
         let t = parse_target("10.0.0.1").unwrap();
         assert!(t.changes.contains(Change::IpLiteral));
+    }
+
+    #[test]
+    fn request_target_hosts_lose_trailing_dots_host_headers_keep_them() {
+        let uri = observe_uri_host(b"Example.COM..:8080");
+        assert_eq!(uri.buffer, b"example.com");
+        assert!(uri.changes.contains(Change::TrailingDotRemoved));
+        assert!(uri.changes.contains(Change::PortStripped));
+        assert!(!uri.changes.contains(Change::TrailingDot));
+        assert_eq!(observe_uri_host(b"twitter.com").buffer, b"twitter.com");
+        assert!(observe_uri_host(b"twitter.com").changes.is_empty());
+        let header = observe(NameSource::HttpHost, b"Example.COM.:8080");
+        assert_eq!(header.buffer, b"example.com.");
+        assert!(header.changes.contains(Change::TrailingDot));
     }
 
     #[test]

@@ -22,7 +22,7 @@ use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
-use rulesim_core::name::{Change, Changes, NameSource, observe};
+use rulesim_core::name::{Change, Changes, NameSource, observe, observe_uri_host};
 use rulesim_core::{
     AlertSource, ClientHello, CompiledPolicy, DecidedBy, Decision, HttpRequest, Observation,
     Protocol, StatelessAction, StreamExceptionPolicy, Transport, Verdict,
@@ -670,11 +670,6 @@ fn worst(a: Verdict, b: Verdict) -> Verdict {
     if rank(b) > rank(a) { b } else { a }
 }
 
-/// Suricata's `http.host` from a Host header or absolute-URI authority.
-fn host_buffer(raw: &[u8]) -> Vec<u8> {
-    observe(NameSource::HttpHost, raw).buffer
-}
-
 fn canonical(name: &str) -> String {
     name.trim_end_matches('.').to_ascii_lowercase()
 }
@@ -771,12 +766,16 @@ impl FlowSim {
                     if let Some(host) = &request.host {
                         SentName::observe(&mut self.sent_names, NameSource::HttpHost, host.clone());
                     }
-                    // Suricata's http.host prefers the absolute-form URI's host.
-                    let raw = request.target_authority.or(request.host);
+                    // Suricata's http.host prefers the request target's host.
+                    let buffer = match (&request.target_authority, &request.host) {
+                        (Some(authority), _) => Some(observe_uri_host(authority).buffer),
+                        (None, Some(host)) => Some(observe(NameSource::HttpHost, host).buffer),
+                        (None, None) => None,
+                    };
                     let names = request.header_names;
                     messages.push(Message {
                         header_names: (!names.is_empty()).then_some(names),
-                        ..Message::new(NameSource::HttpHost, raw.map(|h| host_buffer(&h)))
+                        ..Message::new(NameSource::HttpHost, buffer)
                     });
                 }
                 Pending::Dns(d) => {
