@@ -418,7 +418,10 @@ fn check_labels(name: &str, written: &str, offset: usize) -> Result<(), NameErro
 }
 
 fn is_ip_literal(name: &str) -> bool {
-    name.parse::<std::net::IpAddr>().is_ok()
+    // Addresses are made of hex digits, dots and colons: most names fail
+    // this at their first letter, before the parser is tried.
+    name.bytes().all(|b| b.is_ascii_hexdigit() || b == b'.' || b == b':')
+        && name.parse::<std::net::IpAddr>().is_ok()
 }
 
 /// Where an observed name was seen; decides how it becomes a match buffer.

@@ -260,11 +260,14 @@ impl<'a> Engine<'a> {
 
     fn packet(&mut self, p: &PacketEvent) {
         self.packets += 1;
-        let pending = std::mem::take(&mut self.pending);
+        // The messages this packet completed (the Vec keeps its capacity).
+        let mut pending = std::mem::take(&mut self.pending);
         let verdict = match p.flow.filter(|id| self.flows.get_mut(*id).is_some()) {
-            Some(id) => self.flow_packet(id, p, pending),
+            Some(id) => self.flow_packet(id, p, &mut pending),
             None => self.flowless_packet(p),
         };
+        pending.clear();
+        self.pending = pending;
         if verdict != Verdict::Pass {
             self.dropped_packets += 1;
         }
@@ -310,11 +313,15 @@ impl<'a> Engine<'a> {
         verdict
     }
 
-    fn flow_packet(&mut self, id: FlowId, p: &PacketEvent, pending: Vec<Pending>) -> Verdict {
+    fn flow_packet(&mut self, id: FlowId, p: &PacketEvent, pending: &mut Vec<Pending>) -> Verdict {
         let Some(flow) = self.flows.get_mut(id) else { return Verdict::Pass };
         let verdict = self.ctx.decide(&mut self.alerts, flow, id, p, pending);
         flow.count(p);
         if verdict != Verdict::Pass {
+            if flow.dropped.is_empty() {
+                // A flow that loses one packet usually loses the rest.
+                flow.dropped.reserve(16);
+            }
             flow.dropped.push(p.number);
             flow.handshake_dropped |= p.tcp.is_some_and(|t| t.flags.0 & TcpFlags::SYN != 0);
             let message = p.completed.0 != 0;
@@ -371,7 +378,7 @@ impl Ctx<'_> {
         flow: &mut FlowSim,
         id: FlowId,
         p: &PacketEvent,
-        pending: Vec<Pending>,
+        pending: &mut Vec<Pending>,
     ) -> Verdict {
         let to_server = p.direction != Some(Direction::ToClient);
         let completes = !pending.is_empty();
@@ -727,9 +734,9 @@ impl FlowSim {
     /// Records the application messages a packet completed (names, app
     /// protocol, ECH, QUIC, split ClientHellos) and returns the buffers the
     /// rules inspect.
-    fn record(&mut self, pending: Vec<Pending>) -> Vec<Message> {
+    fn record(&mut self, pending: &mut Vec<Pending>) -> Vec<Message> {
         let mut messages = Vec::new();
-        for message in pending {
+        for message in pending.drain(..) {
             match message {
                 Pending::Hello(mut h, quic) => {
                     self.app = Some(if quic { Protocol::Quic } else { Protocol::Tls });

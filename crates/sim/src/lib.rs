@@ -321,10 +321,9 @@ impl Simulator {
             resolutions.extend(engine.resolutions);
         }
         flowless.dropped.sort_unstable();
-        // Flows finish in the order they close; reports go by first packet.
-        if !flows.is_sorted_by_key(|f| f.flow) {
-            flows.sort_unstable_by_key(|f| f.flow);
-        }
+        // Flows finish in the order they close, in long runs of increasing
+        // id; reports go by first packet. (A stable sort merges the runs.)
+        flows.sort_by_key(|f| f.flow);
         alerts.sort_by_key(|(packet, _, _)| *packet);
         resolutions.sort_by_key(|r| r.packet);
         findings::resolved_ip_checks(&mut flows, &resolutions);
