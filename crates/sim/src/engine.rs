@@ -157,13 +157,13 @@ struct FlowSim {
 }
 
 /// The last decision for a packet without a message (see
-/// [`Ctx::decide_plain`]) and the state it was taken in: established,
-/// application layer inspected, application protocol.
-#[derive(Default)]
-struct Memo {
-    key: Option<(bool, bool, Option<Protocol>)>,
-    decision: Option<Decision>,
-}
+/// [`Ctx::decide_plain`]) and the state it was taken in.
+type Memo = Option<(MemoKey, Decision)>;
+
+/// The state a message-less packet's decision depends on besides the flow
+/// and direction: established, application layer inspected, application
+/// protocol.
+type MemoKey = (bool, bool, Option<Protocol>);
 
 /// A DNS answer: which names resolved to which addresses, and when.
 #[derive(Clone, Debug)]
@@ -461,8 +461,9 @@ impl Ctx<'_> {
     /// as the state stays the same: a blocked flow evaluates every packet.
     fn decide_plain(&self, flow: &mut FlowSim, to_server: bool, established: bool) -> Decision {
         let key = (established, flow.app_inspected, flow.app);
-        let memo = &flow.memo[usize::from(!to_server)];
-        if let Some(decision) = memo.decision.as_ref().filter(|_| memo.key == Some(key)) {
+        if let Some((_, decision)) =
+            flow.memo[usize::from(!to_server)].as_ref().filter(|(k, _)| *k == key)
+        {
             // Test builds check the claim on every packet they replay.
             debug_assert_eq!(
                 *decision,
@@ -471,8 +472,7 @@ impl Ctx<'_> {
             return decision.clone();
         }
         let decision = self.policy.evaluate(&flow.observation(to_server, established));
-        flow.memo[usize::from(!to_server)] =
-            Memo { key: Some(key), decision: Some(decision.clone()) };
+        flow.memo[usize::from(!to_server)] = Some((key, decision.clone()));
         decision
     }
 
