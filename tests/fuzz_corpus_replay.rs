@@ -1,7 +1,7 @@
 //! The capture fuzz corpus (fuzz/corpus/capture: truncated, corrupt and
 //! hostile captures) replayed through the whole simulator as an ordinary
-//! test: every file must give a report or a clean error, never a panic, and
-//! the flows counted must not exceed the packets read.
+//! test: every file must give a report and log records or a clean error,
+//! never a panic, and the flows counted must not exceed the packets read.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -31,6 +31,9 @@ fn capture_corpus_replays_without_panics() {
                 "{}",
                 path.display()
             );
+            // One FLOW record per direction that carried packets.
+            let records = replay.flow_logs().map(|r| serde_json::to_string(&r).unwrap()).count();
+            assert!(records <= 2 * replay.report.flows.len(), "{}", path.display());
             reports += 1;
         }
     }
