@@ -3,7 +3,8 @@
 //! `records` only walks the file's packet records (what any pcap reader
 //! must do) in memory, `records_from_file` does the same reading the file
 //! (page cache), `headers` adds the link/IP/TCP header parsing of every
-//! record, and `decode` runs the whole pipeline to flow and app
+//! record, `flow_lookups` one hash-map lookup per packet on its 5-tuple,
+//! and `decode` runs the whole pipeline to flow and app
 //! events from memory. Each is
 //! measured in bytes/s and in packets/s.
 
@@ -59,6 +60,36 @@ fn read_headers(bytes: &[u8]) -> u64 {
     sum
 }
 
+/// `headers` plus the least any flow tracker does: one hash-map lookup (or
+/// insert) per TCP/UDP packet on its 5-tuple, endpoints in canonical order
+/// and packed as integers, as the decoder's own flow table keys them. No
+/// state, reassembly, application layer or events.
+fn flow_lookups(bytes: &[u8]) -> u64 {
+    use rulesim_wire::decode::L4;
+    fn ip(a: std::net::IpAddr) -> u128 {
+        match a {
+            std::net::IpAddr::V4(v4) => u128::from(v4.to_ipv6_mapped()),
+            std::net::IpAddr::V6(v6) => u128::from(v6),
+        }
+    }
+    let Ok(mut r) = CaptureReader::new(Cursor::new(bytes), "bench") else { return 0 };
+    let mut flows: foldhash::HashMap<(u128, u128, u32), u32> = foldhash::HashMap::default();
+    let mut sum = 0u64;
+    while let Some(p) = r.next_packet() {
+        let Ok(pkt) = rulesim_wire::decode::decode(p.linktype, p.data) else { continue };
+        let (a, b) = match pkt.l4 {
+            L4::Tcp { hdr, .. } => ((ip(pkt.src), hdr.sport), (ip(pkt.dst), hdr.dport)),
+            L4::Udp { sport, dport, .. } => ((ip(pkt.src), sport), (ip(pkt.dst), dport)),
+            _ => continue,
+        };
+        let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+        let key = (lo.0, hi.0, (u32::from(lo.1) << 16) | u32::from(hi.1));
+        let next = flows.len() as u32;
+        sum += u64::from(*flows.entry(key).or_insert(next));
+    }
+    sum
+}
+
 fn decode_all(bytes: &[u8]) -> u64 {
     let Ok(d) = Decoder::new(Cursor::new(bytes), "bench", Config::default()) else { return 0 };
     d.count() as u64
@@ -90,6 +121,7 @@ fn bench(c: &mut Criterion) {
             let path = dir.join(name);
             g.bench_function("records_from_file", |b| b.iter(|| read_records_from_file(&path)));
             g.bench_function("headers", |b| b.iter(|| read_headers(black_box(&bytes))));
+            g.bench_function("flow_lookups", |b| b.iter(|| flow_lookups(black_box(&bytes))));
             g.bench_function("decode", |b| b.iter(|| decode_all(black_box(&bytes))));
             g.finish();
         }
