@@ -4,9 +4,10 @@
 //! must do) in memory, `records_from_file` does the same reading the file
 //! (page cache), `headers` adds the link/IP/TCP header parsing of every
 //! record, `flow_lookups` one hash-map lookup per packet on its 5-tuple,
-//! and `decode` runs the whole pipeline to flow and app
-//! events from memory. Each is
-//! measured in bytes/s and in packets/s.
+//! `first_hellos` also hands the first TLS record of every TCP flow to
+//! tls-parser (a lower bound for any decoder that reads ClientHellos), and
+//! `decode` runs the whole pipeline to flow and app events from memory.
+//! Each is measured in bytes/s and in packets/s.
 
 // criterion_group! generates an undocumented function.
 #![allow(missing_docs)]
@@ -65,6 +66,17 @@ fn read_headers(bytes: &[u8]) -> u64 {
 /// and packed as integers, as the decoder's own flow table keys them. No
 /// state, reassembly, application layer or events.
 fn flow_lookups(bytes: &[u8]) -> u64 {
+    lookups_and_hellos(bytes, false)
+}
+
+/// `flow_lookups` plus tls-parser on the first TLS record each TCP flow
+/// carries (one segment; no reassembly, no extension walk, no events): the
+/// least a decoder that reports ClientHellos must do.
+fn first_hellos(bytes: &[u8]) -> u64 {
+    lookups_and_hellos(bytes, true)
+}
+
+fn lookups_and_hellos(bytes: &[u8], hellos: bool) -> u64 {
     use rulesim_wire::decode::L4;
     fn ip(a: std::net::IpAddr) -> u128 {
         match a {
@@ -73,19 +85,29 @@ fn flow_lookups(bytes: &[u8]) -> u64 {
         }
     }
     let Ok(mut r) = CaptureReader::new(Cursor::new(bytes), "bench") else { return 0 };
-    let mut flows: foldhash::HashMap<(u128, u128, u32), u32> = foldhash::HashMap::default();
+    // Flow number, and whether its first TLS record was parsed.
+    let mut flows: foldhash::HashMap<(u128, u128, u32), (u32, bool)> = foldhash::HashMap::default();
     let mut sum = 0u64;
     while let Some(p) = r.next_packet() {
         let Ok(pkt) = rulesim_wire::decode::decode(p.linktype, p.data) else { continue };
-        let (a, b) = match pkt.l4 {
-            L4::Tcp { hdr, .. } => ((ip(pkt.src), hdr.sport), (ip(pkt.dst), hdr.dport)),
-            L4::Udp { sport, dport, .. } => ((ip(pkt.src), sport), (ip(pkt.dst), dport)),
+        let (a, b, tcp_payload) = match pkt.l4 {
+            L4::Tcp { hdr, payload } => {
+                ((ip(pkt.src), hdr.sport), (ip(pkt.dst), hdr.dport), payload)
+            }
+            L4::Udp { sport, dport, .. } => ((ip(pkt.src), sport), (ip(pkt.dst), dport), &[][..]),
             _ => continue,
         };
         let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
         let key = (lo.0, hi.0, (u32::from(lo.1) << 16) | u32::from(hi.1));
         let next = flows.len() as u32;
-        sum += u64::from(*flows.entry(key).or_insert(next));
+        let flow = flows.entry(key).or_insert((next, false));
+        sum += u64::from(flow.0);
+        if hellos && !flow.1 && tcp_payload.first() == Some(&0x16) {
+            flow.1 = true;
+            if let Ok((_, record)) = tls_parser::parse_tls_plaintext(tcp_payload) {
+                sum += record.msg.len() as u64;
+            }
+        }
     }
     sum
 }
@@ -122,6 +144,7 @@ fn bench(c: &mut Criterion) {
             g.bench_function("records_from_file", |b| b.iter(|| read_records_from_file(&path)));
             g.bench_function("headers", |b| b.iter(|| read_headers(black_box(&bytes))));
             g.bench_function("flow_lookups", |b| b.iter(|| flow_lookups(black_box(&bytes))));
+            g.bench_function("first_hellos", |b| b.iter(|| first_hellos(black_box(&bytes))));
             g.bench_function("decode", |b| b.iter(|| decode_all(black_box(&bytes))));
             g.finish();
         }

@@ -27,7 +27,7 @@ use crate::event::*;
 use crate::http::{self, HttpClientStream};
 use crate::quic::{self, QuicClient};
 use crate::stats::{Config, Stats};
-use crate::tls::{StreamState, TlsClientStream};
+use crate::tls::{StreamHello, StreamState, TlsClientStream};
 
 /// The 5-tuple with the endpoints in a canonical order, as integers
 /// (IPv4 as IPv4-mapped IPv6) so hashing and comparing are cheap.
@@ -40,17 +40,27 @@ struct FlowKey {
 }
 
 impl FlowKey {
-    fn new(proto: u8, x: SocketAddr, y: SocketAddr) -> Self {
-        fn ip(a: SocketAddr) -> u128 {
-            match a.ip() {
+    /// The key of a packet from `src` to `dst`, and whether `src` is the
+    /// key's first endpoint (which, with the flow's client side, gives the
+    /// packet's direction without comparing addresses again).
+    fn new(proto: u8, src: (IpAddr, u16), dst: (IpAddr, u16)) -> (Self, bool) {
+        fn ip(a: IpAddr) -> u128 {
+            match a {
                 IpAddr::V4(v4) => u128::from(v4.to_ipv6_mapped()),
                 IpAddr::V6(v6) => u128::from(v6),
             }
         }
-        let (x, y) = ((ip(x), x.port()), (ip(y), y.port()));
-        let (a, b) = if x <= y { (x, y) } else { (y, x) };
+        let (x, y) = ((ip(src.0), src.1), (ip(dst.0), dst.1));
+        let src_is_a = x <= y;
+        let (a, b) = if src_is_a { (x, y) } else { (y, x) };
         let rest = (u64::from(proto) << 32) | (u64::from(a.1) << 16) | u64::from(b.1);
-        FlowKey { a: a.0, b: b.0, rest }
+        (FlowKey { a: a.0, b: b.0, rest }, src_is_a)
+    }
+
+    /// Both endpoints are the same address and port (a socket talking to
+    /// itself): every packet goes to the server.
+    fn is_loop(&self) -> bool {
+        self.a == self.b && (self.rest >> 16) & 0xffff == self.rest & 0xffff
     }
 }
 
@@ -177,22 +187,36 @@ enum App {
     Other,
 }
 
+/// What every packet of a flow reads and updates, kept small so the flow
+/// table stays in cache; the rest is in [`Detail`].
 #[derive(Debug)]
 struct Flow {
     id: FlowId,
-    key: FlowKey,
-    tuple: FlowTuple,
     last_ts: Timestamp,
     last_packet: u64,
     packets: u64,
-    seen: [bool; 2],
-    phase: Phase,
     client_isn: Option<u32>,
+    transport: Transport,
+    phase: Phase,
+    /// The client is the key's first endpoint.
+    client_is_a: bool,
+    /// Both endpoints are the same socket.
+    is_loop: bool,
+    seen: [bool; 2],
     fin: [bool; 2],
     rst: bool,
+    established_sent: bool,
+    detail: Box<Detail>,
+}
+
+/// The part of a flow that packets with new payload (and flow events)
+/// need: endpoints, reassembly and the app-layer parser.
+#[derive(Debug)]
+struct Detail {
+    key: FlowKey,
+    tuple: FlowTuple,
     streams: [Stream; 2],
     app: App,
-    established_sent: bool,
     hellos: u32,
 }
 
@@ -201,17 +225,37 @@ struct Flow {
 #[derive(Debug, Default)]
 struct FlowTable {
     index: HashMap<FlowKey, usize>,
+    /// The last flow found: packets of a flow often come in runs.
+    last: Option<(FlowKey, usize)>,
     slots: Vec<Option<Flow>>,
     free: Vec<usize>,
 }
 
 impl FlowTable {
+    /// Room for this many flows before the table grows.
+    const INITIAL_CAPACITY: usize = 1024;
+
+    fn with_capacity(flows: usize) -> Self {
+        FlowTable {
+            index: HashMap::with_capacity_and_hasher(flows, Default::default()),
+            slots: Vec::with_capacity(flows),
+            ..FlowTable::default()
+        }
+    }
+
     fn len(&self) -> usize {
         self.index.len()
     }
 
-    fn find(&self, key: &FlowKey) -> Option<usize> {
-        self.index.get(key).copied()
+    fn find(&mut self, key: &FlowKey) -> Option<usize> {
+        if let Some((last, slot)) = &self.last
+            && last == key
+        {
+            return Some(*slot);
+        }
+        let slot = self.index.get(key).copied()?;
+        self.last = Some((*key, slot));
+        Some(slot)
     }
 
     fn at(&self, slot: usize) -> Option<&Flow> {
@@ -223,7 +267,7 @@ impl FlowTable {
     }
 
     fn insert(&mut self, flow: Flow) -> usize {
-        let key = flow.key;
+        let key = flow.detail.key;
         let slot = match self.free.pop() {
             Some(i) => {
                 self.slots[i] = Some(flow);
@@ -238,25 +282,44 @@ impl FlowTable {
         slot
     }
 
-    fn remove(&mut self, key: &FlowKey) -> Option<Flow> {
-        let slot = self.index.remove(key)?;
+    fn remove(&mut self, slot: usize) -> Option<Flow> {
+        let flow = self.slots.get_mut(slot)?.take()?;
+        self.index.remove(&flow.detail.key);
+        if self.last.is_some_and(|(_, s)| s == slot) {
+            self.last = None;
+        }
         self.free.push(slot);
-        self.slots.get_mut(slot)?.take()
+        Some(flow)
     }
 
-    fn iter(&self) -> impl Iterator<Item = &Flow> {
-        self.slots.iter().flatten()
+    /// The slots of the flows `which` selects, in flow order.
+    fn select(&self, which: impl Fn(&Flow) -> bool) -> Vec<usize> {
+        let mut chosen: Vec<(FlowId, usize)> = (self.slots.iter().enumerate())
+            .filter_map(|(slot, f)| f.as_ref().filter(|f| which(f)).map(|f| (f.id, slot)))
+            .collect();
+        chosen.sort_unstable();
+        chosen.into_iter().map(|(_, slot)| slot).collect()
     }
 }
 
 impl Flow {
+    /// Direction of a packet whose source is (`src_is_a`) the key's first
+    /// endpoint.
+    fn direction(&self, src_is_a: bool) -> Direction {
+        if src_is_a == self.client_is_a || self.is_loop {
+            Direction::ToServer
+        } else {
+            Direction::ToClient
+        }
+    }
+
     /// Bytes held in reassembly buffers (both directions).
     fn held(&self) -> usize {
-        self.streams.iter().map(|s| s.buf.len() + s.ooo_bytes).sum()
+        self.detail.streams.iter().map(|s| s.buf.len() + s.ooo_bytes).sum()
     }
 
     fn expired(&self, now: Timestamp, cfg: &Config) -> bool {
-        let idle = match self.tuple.transport {
+        let idle = match self.transport {
             Transport::Tcp if self.phase == Phase::Closed => cfg.tcp_idle_secs.min(60),
             Transport::Tcp => cfg.tcp_idle_secs,
             Transport::Udp => cfg.udp_idle_secs,
@@ -285,6 +348,9 @@ pub(crate) struct Engine {
     defrag: Defrag,
     /// Bytes held in all reassembly buffers.
     buffered: usize,
+    /// ClientHellos found by the TLS parser, before they become events
+    /// (kept to reuse its allocation).
+    hellos: Vec<StreamHello>,
 }
 
 struct PacketCtx {
@@ -294,7 +360,8 @@ struct PacketCtx {
 
 impl Engine {
     pub(crate) fn new(cfg: Config) -> Self {
-        Engine { cfg, ..Engine::default() }
+        let flows = FlowTable::with_capacity(cfg.max_flows.min(FlowTable::INITIAL_CAPACITY));
+        Engine { cfg, flows, ..Engine::default() }
     }
 
     /// Decodes one packet record: queues the flow and app events it caused
@@ -364,9 +431,7 @@ impl Engine {
             L4::Udp { sport, dport, payload } => {
                 ev.ip_proto = Some(17);
                 ev.payload_len = payload.len() as u32;
-                let src = SocketAddr::new(ip.src, sport);
-                let dst = SocketAddr::new(ip.dst, dport);
-                self.udp_packet(pctx, src, dst, payload, ev);
+                self.udp_packet(pctx, (ip.src, sport), (ip.dst, dport), payload, ev);
             }
             L4::Icmp { .. } => {
                 ev.ip_proto = Some(if ip.src.is_ipv4() { 1 } else { 58 });
@@ -413,13 +478,9 @@ impl Engine {
     /// do not depend on how often this runs.
     fn sweep(&mut self, now: Timestamp) {
         self.defrag.expire(now, &mut self.stats);
-        let cfg = &self.cfg;
-        let mut expired: Vec<(FlowId, FlowKey)> =
-            self.flows.iter().filter(|f| f.expired(now, cfg)).map(|f| (f.id, f.key)).collect();
-        expired.sort_unstable();
-        for (_, key) in expired {
+        for slot in self.flows.select(|f| f.expired(now, &self.cfg)) {
             self.stats.flows_timed_out += 1;
-            self.close(key, CloseReason::IdleTimeout);
+            self.close(slot, CloseReason::IdleTimeout);
         }
     }
 
@@ -429,18 +490,18 @@ impl Engine {
         let slot = self.flows.find(key)?;
         if self.flows.at(slot)?.expired(now, &self.cfg) {
             self.stats.flows_timed_out += 1;
-            self.close(*key, CloseReason::IdleTimeout);
+            self.close(slot, CloseReason::IdleTimeout);
             return None;
         }
         Some(slot)
     }
 
-    fn close(&mut self, key: FlowKey, reason: CloseReason) {
-        if let Some(f) = self.flows.remove(&key) {
+    fn close(&mut self, slot: usize, reason: CloseReason) {
+        if let Some(f) = self.flows.remove(slot) {
             self.buffered = self.buffered.saturating_sub(f.held());
             self.pending.push_back(Event::FlowClosed(FlowClosed {
                 flow: f.id,
-                tuple: f.tuple,
+                tuple: f.detail.tuple,
                 reason,
                 last_packet: f.last_packet,
                 packets: f.packets,
@@ -453,10 +514,8 @@ impl Engine {
     /// Closes every flow (end of capture), in flow order.
     pub(crate) fn finish(&mut self) {
         self.defrag.clear(&mut self.stats);
-        let mut all: Vec<(FlowId, FlowKey)> = self.flows.iter().map(|f| (f.id, f.key)).collect();
-        all.sort_unstable();
-        for (_, key) in all {
-            self.close(key, CloseReason::EndOfCapture);
+        for slot in self.flows.select(|_| true) {
+            self.close(slot, CloseReason::EndOfCapture);
         }
     }
 
@@ -466,12 +525,15 @@ impl Engine {
         pctx: &PacketCtx,
         key: FlowKey,
         transport: Transport,
-        src: SocketAddr,
+        (src, src_is_a): (SocketAddr, bool),
         dst: SocketAddr,
         client_is_src: bool,
     ) -> usize {
         if self.flows.len() >= self.cfg.max_flows {
-            let victim = self.flows.iter().min_by_key(|f| (f.last_ts, f.id)).map(|f| f.key);
+            let victim = (self.flows.slots.iter().enumerate())
+                .filter_map(|(slot, f)| f.as_ref().map(|f| ((f.last_ts, f.id), slot)))
+                .min()
+                .map(|(_, slot)| slot);
             if let Some(v) = victim {
                 self.stats.flows_evicted += 1;
                 self.close(v, CloseReason::TableFull);
@@ -486,22 +548,22 @@ impl Engine {
         let mut streams = [Stream::default(), Stream::default()];
         streams[0].want = transport == Transport::Tcp;
         streams[1].want = transport == Transport::Tcp && dns_port;
+        let app = if transport == Transport::Tcp && dns_port { App::Dns } else { App::Unknown };
         self.flows.insert(Flow {
             id,
-            key,
-            tuple,
             last_ts: pctx.ts,
             last_packet: pctx.number,
             packets: 0,
-            seen: [false; 2],
-            phase: Phase::None,
             client_isn: None,
+            transport,
+            phase: Phase::None,
+            client_is_a: src_is_a == client_is_src,
+            is_loop: key.is_loop(),
+            seen: [false; 2],
             fin: [false; 2],
             rst: false,
-            streams,
-            app: if transport == Transport::Tcp && dns_port { App::Dns } else { App::Unknown },
             established_sent: false,
-            hellos: 0,
+            detail: Box::new(Detail { key, tuple, streams, app, hellos: 0 }),
         })
     }
 
@@ -514,20 +576,19 @@ impl Engine {
         payload: &[u8],
         ev: &mut PacketEvent,
     ) {
-        let src = SocketAddr::new(src_ip, hdr.sport);
-        let dst = SocketAddr::new(dst_ip, hdr.dport);
-        let key = FlowKey::new(6, src, dst);
+        let (key, src_is_a) = FlowKey::new(6, (src_ip, hdr.sport), (dst_ip, hdr.dport));
         let flags = hdr.flags;
         let is_syn = flags.has(TcpFlags::SYN) && !flags.has(TcpFlags::ACK);
         // A new SYN on a finished connection starts a new flow.
         let mut slot = self.live(&key, pctx.ts);
         if is_syn
-            && let Some(f) = slot.and_then(|i| self.flows.at(i))
-            && f.tuple.client == src
+            && let Some(i) = slot
+            && let Some(f) = self.flows.at(i)
+            && f.direction(src_is_a) == Direction::ToServer
             && (f.phase == Phase::Closed
                 || (f.phase == Phase::Established && f.client_isn != Some(hdr.seq)))
         {
-            self.close(key, CloseReason::Reused);
+            self.close(i, CloseReason::Reused);
             slot = None;
         }
         let client_is_src = if flags.has(TcpFlags::SYN) {
@@ -538,10 +599,14 @@ impl Engine {
         };
         let (slot, new) = match slot {
             Some(i) => (i, false),
-            None => (self.create(pctx, key, Transport::Tcp, src, dst, client_is_src), true),
+            None => {
+                let src = (SocketAddr::new(src_ip, hdr.sport), src_is_a);
+                let dst = SocketAddr::new(dst_ip, hdr.dport);
+                (self.create(pctx, key, Transport::Tcp, src, dst, client_is_src), true)
+            }
         };
         let Some(f) = self.flows.at_mut(slot) else { return };
-        let dir = if f.tuple.client == src { Direction::ToServer } else { Direction::ToClient };
+        let dir = f.direction(src_is_a);
         let d = dir_index(dir);
         if new {
             let midstream = !flags.has(TcpFlags::SYN);
@@ -552,7 +617,7 @@ impl Engine {
                 flow: f.id,
                 packet: pctx.number,
                 ts: pctx.ts,
-                tuple: f.tuple,
+                tuple: f.detail.tuple,
                 midstream,
             });
         }
@@ -566,7 +631,7 @@ impl Engine {
         let mut data_seq = hdr.seq;
         if flags.has(TcpFlags::SYN) {
             data_seq = hdr.seq.wrapping_add(1);
-            let s = &mut f.streams[d];
+            let s = &mut f.detail.streams[d];
             if dir == Direction::ToServer && !flags.has(TcpFlags::ACK) {
                 if f.client_isn != Some(hdr.seq) {
                     f.client_isn = Some(hdr.seq);
@@ -607,18 +672,20 @@ impl Engine {
             }
         }
 
-        // Reassembly and app layer, within the global memory cap.
-        let held_before = f.held();
-        if !payload.is_empty()
-            && f.streams[d].want
-            && self.buffered + payload.len() > self.cfg.reassembly_memcap
-        {
-            self.stats.reassembly_memcap_reached += 1;
-            for s in &mut f.streams {
-                s.stop();
+        // Reassembly and app layer, within the global memory cap. Most
+        // packets come after the app layer has what it needs.
+        let mut add = AddResult::default();
+        let reassemble = !payload.is_empty() && f.detail.streams[d].want;
+        let held_before = if reassemble { f.held() } else { 0 };
+        if reassemble {
+            if self.buffered + payload.len() > self.cfg.reassembly_memcap {
+                self.stats.reassembly_memcap_reached += 1;
+                for s in &mut f.detail.streams {
+                    s.stop();
+                }
             }
+            add = f.detail.streams[d].add(data_seq, payload, &self.cfg, &mut self.stats);
         }
-        let add = f.streams[d].add(data_seq, payload, &self.cfg, &mut self.stats);
         ev.tcp = Some(TcpInfo {
             flags,
             seq: hdr.seq,
@@ -629,23 +696,30 @@ impl Engine {
         mark_packet(f, dir, established, pctx, ev, &mut self.pending);
         if add.appended {
             let actx = AppContext { flow: f.id, packet: pctx.number, ts: pctx.ts, direction: dir };
-            ev.completed = tcp_app(f, d, actx, &mut self.stats, &mut self.pending);
+            let (stats, pending) = (&mut self.stats, &mut self.pending);
+            ev.completed = tcp_app(&mut f.detail, d, actx, stats, pending, &mut self.hellos);
         }
-        self.buffered = (self.buffered + f.held()).saturating_sub(held_before);
+        if reassemble {
+            self.buffered = (self.buffered + f.held()).saturating_sub(held_before);
+        }
     }
 
     fn udp_packet(
         &mut self,
         pctx: &PacketCtx,
-        src: SocketAddr,
-        dst: SocketAddr,
+        src: (IpAddr, u16),
+        dst: (IpAddr, u16),
         payload: &[u8],
         ev: &mut PacketEvent,
     ) {
-        let key = FlowKey::new(17, src, dst);
+        let (key, src_is_a) = FlowKey::new(17, src, dst);
         let (slot, new) = match self.live(&key, pctx.ts) {
             Some(i) => (i, false),
-            None => (self.create(pctx, key, Transport::Udp, src, dst, true), true),
+            None => {
+                let src_addr = (SocketAddr::new(src.0, src.1), src_is_a);
+                let dst_addr = SocketAddr::new(dst.0, dst.1);
+                (self.create(pctx, key, Transport::Udp, src_addr, dst_addr, true), true)
+            }
         };
         let Some(f) = self.flows.at_mut(slot) else { return };
         if new {
@@ -653,11 +727,11 @@ impl Engine {
                 flow: f.id,
                 packet: pctx.number,
                 ts: pctx.ts,
-                tuple: f.tuple,
+                tuple: f.detail.tuple,
                 midstream: false,
             });
         }
-        let dir = if f.tuple.client == src { Direction::ToServer } else { Direction::ToClient };
+        let dir = f.direction(src_is_a);
         let d = dir_index(dir);
         f.packets += 1;
         f.last_ts = pctx.ts;
@@ -666,16 +740,17 @@ impl Engine {
         let established = f.seen[0] && f.seen[1];
         mark_packet(f, dir, established, pctx, ev, &mut self.pending);
         let actx = AppContext { flow: f.id, packet: pctx.number, ts: pctx.ts, direction: dir };
-        if matches!(f.app, App::Unknown) {
-            if is_dns_port(src.port()) || is_dns_port(dst.port()) {
-                f.app = App::Dns;
+        let app = &mut f.detail.app;
+        if matches!(app, App::Unknown) {
+            if is_dns_port(src.1) || is_dns_port(dst.1) {
+                *app = App::Dns;
             } else if dir == Direction::ToServer && looks_like_quic(payload) {
-                f.app = App::Quic(Box::default());
+                *app = App::Quic(Box::default());
             } else if dir == Direction::ToServer && !payload.is_empty() {
-                f.app = App::Other;
+                *app = App::Other;
             }
         }
-        match &mut f.app {
+        match app {
             App::Dns => {
                 ev.completed =
                     dns_message(payload, actx, Transport::Udp, &mut self.stats, &mut self.pending);
@@ -845,11 +920,12 @@ fn mark_packet(
 }
 
 fn tcp_app(
-    f: &mut Flow,
+    f: &mut Detail,
     d: usize,
     actx: AppContext,
     stats: &mut Stats,
     pending: &mut VecDeque<Event>,
+    hellos: &mut Vec<StreamHello>,
 ) -> AppEvents {
     let mut done = AppEvents::default();
     loop {
@@ -869,10 +945,9 @@ fn tcp_app(
         let mut next_app = None;
         match &mut f.app {
             App::Tls(t) => {
-                let mut out = Vec::new();
-                let (used, state) = t.feed(&stream.buf, &mut out);
+                let (used, state) = t.feed(&stream.buf, hellos);
                 stream.consume(used);
-                for h in out {
+                for h in hellos.drain(..) {
                     done.0 |= AppEvents::CLIENT_HELLO;
                     pending.push_back(Event::ClientHello(Box::new(HelloEvent {
                         ctx: actx,

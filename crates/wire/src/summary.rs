@@ -291,9 +291,9 @@ fn notes(s: &FlowSummary, f: &Facts) -> Vec<String> {
                     .to_owned(),
             );
         }
-        if h.key_share_groups.contains(&group::X25519_MLKEM768) {
+        if h.key_share_groups().contains(&group::X25519_MLKEM768) {
             n.push("X25519MLKEM768 key share".to_owned());
-        } else if h.key_share_groups.contains(&group::X25519_KYBER768_DRAFT) {
+        } else if h.key_share_groups().contains(&group::X25519_KYBER768_DRAFT) {
             n.push("X25519Kyber768Draft00 key share".to_owned());
         }
         if h.has_grease() && s.app == App::Tls {

@@ -74,7 +74,7 @@ fn tcp_established_from_the_packet_after_the_final_ack() {
         Event::ClientHello(h) => {
             assert_eq!(h.ctx.packet, p[3].number);
             assert_eq!(h.hello.sni.as_deref(), Some(&b"www.wikipedia.org"[..]));
-            assert_eq!(h.hello.alpn, [b"h2".to_vec(), b"http/1.1".to_vec()]);
+            assert_eq!(h.hello.alpn().collect::<Vec<_>>(), [&b"h2"[..], b"http/1.1"]);
             assert!(h.ja4().starts_with("t13d"), "{}", h.ja4());
         }
         other => panic!("expected the ClientHello before its packet, got {other:?}"),
