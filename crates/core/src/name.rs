@@ -533,23 +533,31 @@ fn strip_port<'a>(raw: &'a [u8], changes: &mut Changes) -> &'a [u8] {
 }
 
 fn note_shape(buffer: &[u8], changes: &mut Changes) {
-    if buffer.is_empty() {
+    let Some(&last) = buffer.last() else {
         changes.insert(Change::Empty);
         return;
-    }
-    if buffer.ends_with(b".") {
+    };
+    if last == b'.' {
         changes.insert(Change::TrailingDot);
     }
-    if buffer.iter().any(u8::is_ascii_uppercase) {
+    // One pass over the name (every ClientHello and request has one).
+    let (mut upper, mut unprintable, mut address_bytes) = (false, false, true);
+    for &b in buffer {
+        upper |= b.is_ascii_uppercase();
+        unprintable |= !b.is_ascii_graphic();
+        address_bytes &= b.is_ascii_hexdigit() || matches!(b, b'.' | b':' | b'[' | b']');
+    }
+    if upper {
         changes.insert(Change::MixedCase);
     }
-    if buffer.iter().any(|b| !b.is_ascii_graphic()) {
+    if unprintable {
         changes.insert(Change::NonAscii);
     }
-    let text = std::str::from_utf8(buffer).unwrap_or("");
-    let bare = text.trim_start_matches('[').trim_end_matches(']');
-    if is_ip_literal(bare) {
-        changes.insert(Change::IpLiteral);
+    if address_bytes {
+        let text = std::str::from_utf8(buffer).unwrap_or("");
+        if is_ip_literal(text.trim_start_matches('[').trim_end_matches(']')) {
+            changes.insert(Change::IpLiteral);
+        }
     }
 }
 

@@ -439,12 +439,14 @@ impl Ctx<'_> {
         }
         messages.extend(new_messages);
         let verdict = if messages.is_empty() {
-            let decision = self.decide_plain(flow, to_server, p.established);
+            let (key, decision) = self.decide_plain(flow, to_server, p.established);
             if !decision.alerts.is_empty() {
                 let obs = flow.observation(to_server, p.established);
                 self.log_alerts(alerts, &decision, p, Some((id, &mut *flow)), &obs, None);
             }
-            self.apply(flow, &decision, p, Verdict::Pass).0
+            let verdict = self.apply(flow, &decision, p, Verdict::Pass).0;
+            flow.memo[usize::from(!to_server)] = Some((key, decision));
+            verdict
         } else {
             let base = flow.observation(to_server, p.established);
             self.inspect(alerts, flow, id, p, &base, messages)
@@ -457,23 +459,26 @@ impl Ctx<'_> {
 
     /// The decision for a packet that completes no message. Its observation
     /// is the flow's plus direction and state, and [`CompiledPolicy::evaluate`]
-    /// depends on nothing else, so the flow remembers the answer for as long
-    /// as the state stays the same: a blocked flow evaluates every packet.
-    fn decide_plain(&self, flow: &mut FlowSim, to_server: bool, established: bool) -> Decision {
+    /// depends on nothing else, so the flow remembers the answer while the
+    /// state stays the same (a blocked flow would otherwise evaluate every
+    /// packet). The answer is moved out of the memo; the caller puts it back.
+    fn decide_plain(
+        &self,
+        flow: &mut FlowSim,
+        to_server: bool,
+        established: bool,
+    ) -> (MemoKey, Decision) {
         let key = (established, flow.app_inspected, flow.app);
-        if let Some((_, decision)) =
-            flow.memo[usize::from(!to_server)].as_ref().filter(|(k, _)| *k == key)
-        {
+        let memo = &mut flow.memo[usize::from(!to_server)];
+        if let Some((_, decision)) = memo.take_if(|(k, _)| *k == key) {
             // Test builds check the claim on every packet they replay.
             debug_assert_eq!(
-                *decision,
+                decision,
                 self.policy.evaluate(&flow.observation(to_server, established))
             );
-            return decision.clone();
+            return (key, decision);
         }
-        let decision = self.policy.evaluate(&flow.observation(to_server, established));
-        flow.memo[usize::from(!to_server)] = Some((key, decision.clone()));
-        decision
+        (key, self.policy.evaluate(&flow.observation(to_server, established)))
     }
 
     /// Evaluates each message a packet completed (or carried); the first
