@@ -188,7 +188,7 @@ impl Simulator {
         let name = path.display().to_string();
         let file = std::fs::File::open(path).map_err(|e| rulesim_wire::Error::io(&name, &e))?;
         let reader = Counting {
-            inner: BufReader::with_capacity(256 * 1024, file),
+            inner: BufReader::with_capacity(rulesim_wire::READ_BUFFER, file),
             progress: self.options.progress.clone(),
         };
         let mut decoder = Decoder::new(reader, &name, self.options.wire.clone())?;

@@ -37,8 +37,10 @@ fn read_records(bytes: &[u8]) -> u64 {
 
 fn read_records_from_file(path: &Path) -> u64 {
     let Ok(f) = std::fs::File::open(path) else { return 0 };
-    let Ok(mut r) = CaptureReader::new(std::io::BufReader::with_capacity(256 * 1024, f), "bench")
-    else {
+    let Ok(mut r) = CaptureReader::new(
+        std::io::BufReader::with_capacity(rulesim_wire::READ_BUFFER, f),
+        "bench",
+    ) else {
         return 0;
     };
     let mut sum = 0u64;

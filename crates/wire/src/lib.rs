@@ -67,6 +67,11 @@ pub use error::{Error, ErrorKind};
 pub use event::*;
 pub use stats::{Config, Stats};
 
+/// Size of the read buffer between a capture file and the record reader
+/// (`Decoder::open`, and the simulator's reader): large enough that reads
+/// cost little, small enough not to push the decoder's state out of cache.
+pub const READ_BUFFER: usize = 64 * 1024;
+
 /// Turns a capture into [`Event`]s, in capture order.
 ///
 /// Iterate it to get the events. Damage in the middle of the file ends the
@@ -91,7 +96,7 @@ impl Decoder<BufReader<File>> {
         let name = path.display().to_string();
         let file = File::open(path)
             .map_err(|e| Error::new(ErrorKind::Io, &name, format!("cannot open: {e}")))?;
-        Decoder::new(BufReader::with_capacity(256 * 1024, file), &name, config)
+        Decoder::new(BufReader::with_capacity(READ_BUFFER, file), &name, config)
     }
 }
 
