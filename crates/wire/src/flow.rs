@@ -351,6 +351,9 @@ pub(crate) struct Engine {
     /// ClientHellos found by the TLS parser, before they become events
     /// (kept to reuse its allocation).
     hellos: Vec<StreamHello>,
+    /// At the end of the capture, the slots of the flows still to close
+    /// (last first).
+    closing: Vec<usize>,
 }
 
 struct PacketCtx {
@@ -511,12 +514,20 @@ impl Engine {
         }
     }
 
-    /// Closes every flow (end of capture), in flow order.
+    /// The capture has ended: every flow is to be closed, in flow order,
+    /// one [`Engine::close_next`] at a time (a burst of thousands of
+    /// `FlowClosed` events would only sit in the queue).
     pub(crate) fn finish(&mut self) {
         self.defrag.clear(&mut self.stats);
-        for slot in self.flows.select(|_| true) {
-            self.close(slot, CloseReason::EndOfCapture);
-        }
+        self.closing = self.flows.select(|_| true);
+        self.closing.reverse();
+    }
+
+    /// Closes the next flow left at the end of the capture; false when none is.
+    pub(crate) fn close_next(&mut self) -> bool {
+        let Some(slot) = self.closing.pop() else { return false };
+        self.close(slot, CloseReason::EndOfCapture);
+        true
     }
 
     /// Creates a flow; `client_is_src` decides the roles. Returns its slot.

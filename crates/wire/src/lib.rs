@@ -132,6 +132,9 @@ impl<R: Read> Iterator for Decoder<R> {
                 return Some(e);
             }
             if self.finished {
+                if self.engine.close_next() {
+                    continue;
+                }
                 return None;
             }
             match self.reader.next_packet() {
