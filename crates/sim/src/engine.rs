@@ -109,7 +109,16 @@ impl SentName {
     }
 
     fn text(&self) -> String {
-        String::from_utf8_lossy(&self.raw).into_owned()
+        text(&self.raw)
+    }
+}
+
+/// A name as text for reports, invalid UTF-8 replaced (names are nearly
+/// always ASCII, so the check comes first and the copy once).
+fn text(raw: &[u8]) -> String {
+    match std::str::from_utf8(raw) {
+        Ok(s) => s.to_owned(),
+        Err(_) => String::from_utf8_lossy(raw).into_owned(),
     }
 }
 
@@ -496,25 +505,27 @@ impl Ctx<'_> {
         let mut untouched = Vec::new();
         for message in &messages {
             let buffer = message.buffer.as_deref();
-            let shown = buffer.map(|b| String::from_utf8_lossy(b).into_owned());
-            let (obs, names) = match message.source {
-                NameSource::TlsSni => (
-                    Observation { client_hello: Some(ClientHello { sni: buffer }), ..*base },
-                    Some((shown.unwrap_or_default(), None)),
-                ),
-                NameSource::HttpHost => (
-                    Observation {
-                        http: Some(HttpRequest {
-                            host: buffer,
-                            header_names: message.header_names.as_deref(),
-                        }),
-                        ..*base
-                    },
-                    Some((String::new(), shown)),
-                ),
-                NameSource::DnsQuery => (Observation { dns_query: buffer, ..*base }, None),
+            let obs = match message.source {
+                NameSource::TlsSni => {
+                    Observation { client_hello: Some(ClientHello { sni: buffer }), ..*base }
+                }
+                NameSource::HttpHost => Observation {
+                    http: Some(HttpRequest {
+                        host: buffer,
+                        header_names: message.header_names.as_deref(),
+                    }),
+                    ..*base
+                },
+                NameSource::DnsQuery => Observation { dns_query: buffer, ..*base },
             };
             let decision = self.policy.evaluate(&obs);
+            // The names an alert record shows (SNI, or HTTP host).
+            let names = match message.source {
+                _ if decision.alerts.is_empty() => None,
+                NameSource::TlsSni => Some((buffer.map(text).unwrap_or_default(), None)),
+                NameSource::HttpHost => Some((String::new(), buffer.map(text))),
+                NameSource::DnsQuery => None,
+            };
             // Packet rules do not inspect the message: an app-layer rule
             // that decided or alerted closes it.
             let rule_involved =
@@ -750,7 +761,7 @@ impl FlowSim {
                         self.ech = Some(self.ech.unwrap_or(true) && ech.grease);
                     }
                     let buffer = h.hello.sni.take().map(|raw| {
-                        self.names.sni.push(String::from_utf8_lossy(&raw).into_owned());
+                        self.names.sni.push(text(&raw));
                         SentName::observe(&mut self.sent_names, NameSource::TlsSni, raw)
                     });
                     if buffer.is_none() {
@@ -773,7 +784,7 @@ impl FlowSim {
                     let request = h.request;
                     if let Some(host) = request.host.as_ref().or(request.target_authority.as_ref())
                     {
-                        self.names.hosts.push(String::from_utf8_lossy(host).into_owned());
+                        self.names.hosts.push(text(host));
                     }
                     if let Some(host) = &request.host {
                         SentName::observe(&mut self.sent_names, NameSource::HttpHost, host.clone());
