@@ -220,8 +220,9 @@ struct Detail {
     hellos: u32,
 }
 
-/// Flows in a slab, found through a small hash index: one hash lookup per
-/// packet, and the (large) flow records never move when the index grows.
+/// Flows in a slab of small records, found through a hash index: one hash
+/// lookup per packet (none when it belongs to the flow of the packet
+/// before), and a slot stays put when the index grows.
 #[derive(Debug, Default)]
 struct FlowTable {
     index: HashMap<FlowKey, usize>,
