@@ -293,6 +293,14 @@ impl FlowTable {
         Some(flow)
     }
 
+    /// The slot of the flow whose last packet is the oldest.
+    fn least_recent(&self) -> Option<usize> {
+        (self.slots.iter().enumerate())
+            .filter_map(|(slot, f)| f.as_ref().map(|f| ((f.last_ts, f.id), slot)))
+            .min()
+            .map(|(_, slot)| slot)
+    }
+
     /// The slots of the flows `which` selects, in flow order.
     fn select(&self, which: impl Fn(&Flow) -> bool) -> Vec<usize> {
         let mut chosen: Vec<(FlowId, usize)> = (self.slots.iter().enumerate())
@@ -542,10 +550,7 @@ impl Engine {
         client_is_src: bool,
     ) -> usize {
         if self.flows.len() >= self.cfg.max_flows {
-            let victim = (self.flows.slots.iter().enumerate())
-                .filter_map(|(slot, f)| f.as_ref().map(|f| ((f.last_ts, f.id), slot)))
-                .min()
-                .map(|(_, slot)| slot);
+            let victim = self.flows.least_recent();
             if let Some(v) = victim {
                 self.stats.flows_evicted += 1;
                 self.close(v, CloseReason::TableFull);
