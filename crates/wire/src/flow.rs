@@ -58,7 +58,7 @@ impl FlowKey {
     }
 
     /// Both endpoints are the same address and port (a socket talking to
-    /// itself): every packet goes to the server.
+    /// itself; its packets all count as from the first endpoint).
     fn is_loop(&self) -> bool {
         self.a == self.b && (self.rest >> 16) & 0xffff == self.rest & 0xffff
     }
@@ -198,10 +198,9 @@ struct Flow {
     client_isn: Option<u32>,
     transport: Transport,
     phase: Phase,
-    /// The client is the key's first endpoint.
+    /// Packets from the key's first endpoint go to the server (for a socket
+    /// talking to itself, every packet does).
     client_is_a: bool,
-    /// Both endpoints are the same socket.
-    is_loop: bool,
     seen: [bool; 2],
     fin: [bool; 2],
     rst: bool,
@@ -315,11 +314,7 @@ impl Flow {
     /// Direction of a packet whose source is (`src_is_a`) the key's first
     /// endpoint.
     fn direction(&self, src_is_a: bool) -> Direction {
-        if src_is_a == self.client_is_a || self.is_loop {
-            Direction::ToServer
-        } else {
-            Direction::ToClient
-        }
+        if src_is_a == self.client_is_a { Direction::ToServer } else { Direction::ToClient }
     }
 
     /// Bytes held in reassembly buffers (both directions).
@@ -539,14 +534,15 @@ impl Engine {
         true
     }
 
-    /// Creates a flow; `client_is_src` decides the roles. Returns its slot.
+    /// Creates the flow of a packet from `src` to `dst` with `key` (and
+    /// whether `src` is its first endpoint); `client_is_src` decides the
+    /// roles. Returns its slot.
     fn create(
         &mut self,
         pctx: &PacketCtx,
-        key: FlowKey,
+        (key, src_is_a): (FlowKey, bool),
         transport: Transport,
-        (src, src_is_a): (SocketAddr, bool),
-        dst: SocketAddr,
+        (src, dst): ((IpAddr, u16), (IpAddr, u16)),
         client_is_src: bool,
     ) -> usize {
         if self.flows.len() >= self.cfg.max_flows {
@@ -556,6 +552,7 @@ impl Engine {
                 self.close(v, CloseReason::TableFull);
             }
         }
+        let (src, dst) = (SocketAddr::from(src), SocketAddr::from(dst));
         let (client, server) = if client_is_src { (src, dst) } else { (dst, src) };
         let id = FlowId(self.next_id);
         self.next_id += 1;
@@ -574,8 +571,7 @@ impl Engine {
             client_isn: None,
             transport,
             phase: Phase::None,
-            client_is_a: src_is_a == client_is_src,
-            is_loop: key.is_loop(),
+            client_is_a: src_is_a == client_is_src || key.is_loop(),
             seen: [false; 2],
             fin: [false; 2],
             rst: false,
@@ -617,9 +613,8 @@ impl Engine {
         let (slot, new) = match slot {
             Some(i) => (i, false),
             None => {
-                let src = (SocketAddr::new(src_ip, hdr.sport), src_is_a);
-                let dst = SocketAddr::new(dst_ip, hdr.dport);
-                (self.create(pctx, key, Transport::Tcp, src, dst, client_is_src), true)
+                let ends = ((src_ip, hdr.sport), (dst_ip, hdr.dport));
+                (self.create(pctx, (key, src_is_a), Transport::Tcp, ends, client_is_src), true)
             }
         };
         let Some(f) = self.flows.at_mut(slot) else { return };
@@ -732,11 +727,7 @@ impl Engine {
         let (key, src_is_a) = FlowKey::new(17, src, dst);
         let (slot, new) = match self.live(&key, pctx.ts) {
             Some(i) => (i, false),
-            None => {
-                let src_addr = (SocketAddr::new(src.0, src.1), src_is_a);
-                let dst_addr = SocketAddr::new(dst.0, dst.1);
-                (self.create(pctx, key, Transport::Udp, src_addr, dst_addr, true), true)
-            }
+            None => (self.create(pctx, (key, src_is_a), Transport::Udp, (src, dst), true), true),
         };
         let Some(f) = self.flows.at_mut(slot) else { return };
         if new {
@@ -1048,5 +1039,75 @@ fn tcp_app(
             Some(app) => f.app = app,
             None => return done,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capture::LinkType;
+
+    /// A raw IPv4/TCP packet (no options, no checksums) with `payload`.
+    fn tcp(src: ([u8; 4], u16), dst: ([u8; 4], u16), flags: u8, payload: &[u8]) -> Vec<u8> {
+        let total = (40 + payload.len()) as u16;
+        let mut p = vec![0x45, 0];
+        p.extend(total.to_be_bytes());
+        p.extend([0, 0, 0x40, 0, 64, 6, 0, 0]);
+        p.extend(src.0);
+        p.extend(dst.0);
+        p.extend(src.1.to_be_bytes());
+        p.extend(dst.1.to_be_bytes());
+        p.extend([0, 0, 0, 1, 0, 0, 0, 0, 0x50, flags, 0xff, 0xff, 0, 0, 0, 0]);
+        p.extend(payload);
+        p
+    }
+
+    fn directions(packets: &[Vec<u8>]) -> Vec<Option<Direction>> {
+        let mut engine = Engine::new(Config::default());
+        (packets.iter().enumerate())
+            .map(|(i, data)| {
+                let raw = RawPacket {
+                    number: i as u64 + 1,
+                    ts: Timestamp(i as u64),
+                    linktype: LinkType::RAW,
+                    data,
+                    orig_len: data.len() as u32,
+                };
+                engine.process(&raw).direction
+            })
+            .collect()
+    }
+
+    #[test]
+    fn direction_follows_the_client_whichever_endpoint_sorts_first() {
+        let (low, high) = (([10, 0, 0, 1], 40000), ([10, 0, 0, 2], 443));
+        for (client, server) in [(low, high), (high, low)] {
+            let syn = tcp(client, server, TcpFlags::SYN, b"");
+            let syn_ack = tcp(server, client, TcpFlags::SYN | TcpFlags::ACK, b"");
+            let ack = tcp(client, server, TcpFlags::ACK, b"");
+            assert_eq!(
+                directions(&[syn, syn_ack, ack]),
+                [Some(Direction::ToServer), Some(Direction::ToClient), Some(Direction::ToServer)]
+            );
+        }
+        // Picked up at the SYN-ACK: the SYN-ACK's sender is the server.
+        let syn_ack = tcp(low, high, TcpFlags::SYN | TcpFlags::ACK, b"");
+        let ack = tcp(high, low, TcpFlags::ACK, b"");
+        assert_eq!(
+            directions(&[syn_ack, ack]),
+            [Some(Direction::ToClient), Some(Direction::ToServer)]
+        );
+    }
+
+    #[test]
+    fn a_socket_talking_to_itself_only_sends_to_the_server() {
+        let me = ([127, 0, 0, 1], 5000);
+        // Even when the first packet seen is a SYN-ACK.
+        let packets = [
+            tcp(me, me, TcpFlags::SYN | TcpFlags::ACK, b""),
+            tcp(me, me, TcpFlags::ACK, b""),
+            tcp(me, me, TcpFlags::ACK | TcpFlags::PSH, b"x"),
+        ];
+        assert_eq!(directions(&packets), [Some(Direction::ToServer); 3]);
     }
 }
